@@ -1,0 +1,31 @@
+"""Ingest function: the EventBridge schedule (or a manual invoke) runs every configured feed."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from newswire.service import metric_values, run_scheduled
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    summary = run_scheduled(
+        event.detail or {},
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
+    for name, value in metric_values(summary).items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info("run finished", extra=summary.as_dict())
+    return summary.as_dict()

@@ -1,0 +1,1 @@
+"""Concrete storage adapters behind the ports in newswire.ports."""

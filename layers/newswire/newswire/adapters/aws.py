@@ -1,0 +1,274 @@
+"""The AWS backend: Markdown objects in S3, the index in one DynamoDB table.
+
+Table layout (the schema itself lives once, in template.yaml):
+  pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index
+  pk = "S#<section>/<slug>"    slug claim, written in the same transaction as its article
+  pk = "F#<feed id>"           feed state (validators, last status, errors, not-before)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newswire.adapters.codec import (
+    record_from_dict,
+    record_to_dict,
+    state_from_dict,
+    state_to_dict,
+    utc_sort_key,
+)
+from newswire.models import FeedState, IndexRecord
+from newswire.ports import SlugTaken, StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
+BATCH_GET_LIMIT = 100
+MONTH_INDEX = "ByMonth"
+OLDEST_MONTH = "1995-01"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip(": ")
+    return str(exc)
+
+
+class S3Store:
+    """ContentStore on an S3 bucket."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def put_new(self, key: str, body: bytes) -> bool:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=MARKDOWN_CONTENT_TYPE,
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+                return False
+            raise StorageError(f"S3 put of {key} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"S3 put of {key} failed: {exc}") from exc
+        return True
+
+    def put(self, key: str, body: bytes) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=MARKDOWN_CONTENT_TYPE
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"S3 put of {key} failed: {_error_text(exc)}") from exc
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return response["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise StorageError(f"S3 get of {key} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"S3 get of {key} failed: {exc}") from exc
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"S3 listing of {prefix} failed: {_error_text(exc)}") from exc
+
+
+def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items()}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _months_back(start: datetime, stop: str) -> Iterator[str]:
+    year, month = start.year, start.month
+    while f"{year:04d}-{month:02d}" >= stop:
+        yield f"{year:04d}-{month:02d}"
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+class DynamoIndex:
+    """ArticleIndex on one DynamoDB table."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        unique = list(dict.fromkeys(ids))
+        found: dict[str, IndexRecord] = {}
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys: list[dict[str, Any]] = [
+                {"pk": {"S": f"A#{i}"}} for i in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            attempt = 0
+            while keys:
+                try:
+                    response = self.client.batch_get_item(
+                        RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
+                    )
+                except (ClientError, BotoCoreError) as exc:
+                    raise StorageError(f"DynamoDB batch get failed: {_error_text(exc)}") from exc
+                for item in response.get("Responses", {}).get(self.table, []):
+                    record = record_from_dict(_from_item(item))
+                    found[record.id] = record
+                unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+                keys = list((unprocessed.get(self.table) or {}).get("Keys", []))
+                if keys:
+                    attempt += 1
+                    if attempt > 8:
+                        raise StorageError("DynamoDB kept returning unprocessed keys (throttled)")
+                    time.sleep(min(0.05 * 2**attempt, 2.0))
+        return found
+
+    def _article_item(self, record: IndexRecord) -> dict[str, Any]:
+        data = record_to_dict(record)
+        data["pk"] = f"A#{record.id}"
+        data["month"] = record.date.astimezone(UTC).strftime("%Y-%m")
+        return _to_item(data)
+
+    def add(self, record: IndexRecord) -> bool:
+        claim = f"S#{record.section}/{record.slug}"
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": self._article_item(record),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _to_item({"pk": claim, "owner": record.id}),
+                            "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
+                            "ExpressionAttributeNames": {"#o": "owner"},
+                            "ExpressionAttributeValues": {":id": {"S": record.id}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                cancelled: list[dict[str, Any]] = exc.response.get("CancellationReasons") or []  # type: ignore[assignment]
+                reasons = [r.get("Code") for r in cancelled]
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if reasons[1:2] == ["ConditionalCheckFailed"]:
+                    raise SlugTaken(f"slug {claim[2:]} belongs to another article") from exc
+            raise StorageError(f"DynamoDB write of {record.id} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"DynamoDB write of {record.id} failed: {exc}") from exc
+        return True
+
+    def replace(self, record: IndexRecord) -> None:
+        self._put(self._article_item(record), f"article {record.id}")
+
+    def _put(self, item: dict[str, Any], what: str) -> None:
+        try:
+            self.client.put_item(TableName=self.table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"DynamoDB write of {what} failed: {_error_text(exc)}") from exc
+
+    def latest(
+        self, *, limit: int, feed: str | None = None, since: datetime | None = None
+    ) -> list[IndexRecord]:
+        since_key = utc_sort_key(since) if since else None
+        stop = since_key[:7] if since_key else OLDEST_MONTH
+        found: list[IndexRecord] = []
+        for month in _months_back(datetime.now(UTC), stop):
+            found.extend(self._query_month(month, limit - len(found), feed, since_key))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    def _query_month(
+        self, month: str, limit: int, feed: str | None, since_key: str | None
+    ) -> list[IndexRecord]:
+        condition = "#m = :m"
+        values: dict[str, Any] = {":m": {"S": month}}
+        names = {"#m": "month"}
+        if since_key:
+            condition += " AND published >= :since"
+            values[":since"] = {"S": since_key}
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": MONTH_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if feed is not None:
+            query["FilterExpression"] = "contains(feeds, :feed)"
+            values[":feed"] = {"S": feed}
+        out: list[IndexRecord] = []
+        try:
+            for page in self.client.get_paginator("query").paginate(**query):
+                out.extend(record_from_dict(_from_item(i)) for i in page.get("Items", []))
+                if len(out) >= limit:
+                    break
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"DynamoDB query failed: {_error_text(exc)}") from exc
+        return out[:limit]
+
+    def get_feed_state(self, feed_id: str) -> FeedState | None:
+        try:
+            response = self.client.get_item(
+                TableName=self.table, Key={"pk": {"S": f"F#{feed_id}"}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(
+                f"DynamoDB read of feed {feed_id} failed: {_error_text(exc)}"
+            ) from exc
+        item = response.get("Item")
+        return state_from_dict(_from_item(item)) if item else None
+
+    def save_feed_state(self, state: FeedState) -> None:
+        data = state_to_dict(state)
+        data["pk"] = f"F#{state.feed_id}"
+        self._put(_to_item(data), f"feed {state.feed_id}")
+
+    def feed_states(self) -> list[FeedState]:
+        states: list[FeedState] = []
+        try:
+            for page in self.client.get_paginator("scan").paginate(
+                TableName=self.table,
+                FilterExpression="begins_with(pk, :f)",
+                ExpressionAttributeValues={":f": {"S": "F#"}},
+            ):
+                states.extend(state_from_dict(_from_item(i)) for i in page.get("Items", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"DynamoDB scan of feed states failed: {_error_text(exc)}") from exc
+        return sorted(states, key=lambda s: s.feed_id)

@@ -1,0 +1,95 @@
+"""Index records and feed states as flat dicts of strings, numbers and lists.
+
+Both index adapters store these shapes (DynamoDB as item attributes, SQLite as JSON), so the two
+backends hold the same fields under the same names.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from newswire.models import FeedState, IndexRecord
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def _dt(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def utc_sort_key(value: datetime) -> str:
+    """A string that sorts in time order whatever the original UTC offset was."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_to_dict(record: IndexRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": record.id,
+        "key": record.key,
+        "section": record.section,
+        "slug": record.slug,
+        "title": record.title,
+        "date": _ts(record.date),
+        "published": utc_sort_key(record.date),
+        "day": record.date.astimezone(UTC).strftime("%Y-%m-%d"),
+        "link": record.link,
+        "feeds": list(record.feeds),
+        "content_hash": record.content_hash,
+        "publisher": record.publisher,
+        "lastmod": _ts(record.lastmod),
+        "first_seen": _ts(record.first_seen),
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def record_from_dict(data: dict[str, Any]) -> IndexRecord:
+    date = _dt(data["date"])
+    assert date is not None
+    return IndexRecord(
+        id=str(data["id"]),
+        key=str(data["key"]),
+        section=str(data["section"]),
+        slug=str(data["slug"]),
+        title=str(data["title"]),
+        date=date,
+        link=str(data.get("link", "")),
+        feeds=tuple(str(f) for f in data.get("feeds", [])),
+        content_hash=str(data["content_hash"]),
+        publisher=data.get("publisher"),
+        lastmod=_dt(data.get("lastmod")),
+        first_seen=_dt(data.get("first_seen")),
+    )
+
+
+def state_to_dict(state: FeedState) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "feed_id": state.feed_id,
+        "url": state.url,
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "last_fetch": _ts(state.last_fetch),
+        "last_status": state.last_status,
+        "consecutive_errors": state.consecutive_errors,
+        "not_before": _ts(state.not_before),
+        "articles_total": state.articles_total,
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def state_from_dict(data: dict[str, Any]) -> FeedState:
+    return FeedState(
+        feed_id=str(data["feed_id"]),
+        url=str(data["url"]),
+        etag=data.get("etag"),
+        last_modified=data.get("last_modified"),
+        body_hash=data.get("body_hash"),
+        last_fetch=_dt(data.get("last_fetch")),
+        last_status=str(data.get("last_status", "never fetched")),
+        consecutive_errors=int(data.get("consecutive_errors", 0)),
+        not_before=_dt(data.get("not_before")),
+        articles_total=int(data.get("articles_total", 0)),
+    )

@@ -1,0 +1,186 @@
+"""The embedded backend: Markdown files in a directory, the index in a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from newswire.adapters.codec import (
+    record_from_dict,
+    record_to_dict,
+    state_from_dict,
+    state_to_dict,
+    utc_sort_key,
+)
+from newswire.models import FeedState, IndexRecord
+from newswire.ports import SlugTaken, StorageError
+
+
+class DirectoryStore:
+    """ContentStore on a local directory. Never writes outside `root`."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root or "\x00" in key:
+            raise StorageError(f"refusing a key outside the content directory: {key!r}")
+        return path
+
+    def _temp_file(self, path: Path, body: bytes) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(body)
+        return Path(name)
+
+    def put_new(self, key: str, body: bytes) -> bool:
+        path = self._path(key)
+        try:
+            temp = self._temp_file(path, body)
+            try:
+                # link() fails if the target exists: an atomic create-if-absent.
+                os.link(temp, path)
+            except FileExistsError:
+                return False
+            finally:
+                temp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
+        return True
+
+    def put(self, key: str, body: bytes) -> None:
+        path = self._path(key)
+        try:
+            os.replace(self._temp_file(path, body), path)
+        except OSError as exc:
+            raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {key}: {exc.strerror}") from exc
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    published TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published DESC);
+CREATE TABLE IF NOT EXISTS slug_claims (claim TEXT PRIMARY KEY, owner TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_state (feed_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+
+class SqliteIndex:
+    """ArticleIndex on one SQLite file. One connection, serialized by a lock: the run's threads
+    spend their time on the network, not here."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the index {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[str, ...]]:
+        try:
+            with self._lock, self._db:  # the connection as context manager commits
+                return list(self._db.execute(sql, params).fetchall())
+        except sqlite3.Error as exc:
+            raise StorageError(f"index query failed: {exc}") from exc
+
+    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        found: dict[str, IndexRecord] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (data,) in self._query(f"SELECT data FROM articles WHERE id IN ({marks})", chunk):  # noqa: S608
+                record = record_from_dict(json.loads(data))
+                found[record.id] = record
+        return found
+
+    def add(self, record: IndexRecord) -> bool:
+        claim = f"{record.section}/{record.slug}"
+        try:
+            with self._lock, self._db:
+                if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (record.id,)).fetchone():
+                    return False
+                row = self._db.execute(
+                    "SELECT owner FROM slug_claims WHERE claim = ?", (claim,)
+                ).fetchone()
+                if row and row[0] != record.id:
+                    raise SlugTaken(f"slug {claim} belongs to article {row[0]}")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO slug_claims (claim, owner) VALUES (?, ?)",
+                    (claim, record.id),
+                )
+                self._db.execute(
+                    "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
+                    (record.id, utc_sort_key(record.date), json.dumps(record_to_dict(record))),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+        return True
+
+    def replace(self, record: IndexRecord) -> None:
+        self._query(
+            "UPDATE articles SET published = ?, data = ? WHERE id = ?",
+            (utc_sort_key(record.date), json.dumps(record_to_dict(record)), record.id),
+        )
+
+    def latest(
+        self, *, limit: int, feed: str | None = None, since: datetime | None = None
+    ) -> list[IndexRecord]:
+        sql = "SELECT data FROM articles WHERE 1=1"
+        params: list[object] = []
+        if since is not None:
+            sql += " AND published >= ?"
+            params.append(utc_sort_key(since))
+        if feed is not None:
+            sql += " AND EXISTS (SELECT 1 FROM json_each(articles.data, '$.feeds') WHERE value = ?)"
+            params.append(feed)
+        sql += " ORDER BY published DESC, id LIMIT ?"
+        params.append(limit)
+        return [record_from_dict(json.loads(data)) for (data,) in self._query(sql, params)]
+
+    def get_feed_state(self, feed_id: str) -> FeedState | None:
+        rows = self._query("SELECT data FROM feed_state WHERE feed_id = ?", (feed_id,))
+        return state_from_dict(json.loads(rows[0][0])) if rows else None
+
+    def save_feed_state(self, state: FeedState) -> None:
+        self._query(
+            "INSERT OR REPLACE INTO feed_state (feed_id, data) VALUES (?, ?)",
+            (state.feed_id, json.dumps(state_to_dict(state))),
+        )
+
+    def feed_states(self) -> list[FeedState]:
+        rows = self._query("SELECT data FROM feed_state ORDER BY feed_id")
+        return [state_from_dict(json.loads(data)) for (data,) in rows]

@@ -1,0 +1,193 @@
+"""Load and validate the feeds configuration (feeds.yaml).
+
+The schema is small and flat, so it is checked here by hand rather than with a schema library:
+that keeps the Lambda layer and its cold start lean, and lets every error name the file, the
+feed and the field in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import yaml
+from slugify import slugify
+
+from newswire.models import FeedConfig
+
+SECTION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+FEED_KEYS = {
+    "url",
+    "google_news",
+    "name",
+    "section",
+    "categories",
+    "tags",
+    "max_items",
+    "enabled",
+    "language",
+}
+GOOGLE_NEWS_KEYS = {"topic", "search", "geo", "hl", "gl", "ceid"}
+MAX_ITEMS_LIMIT = 1000
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the file, the feed and the field."""
+
+
+@dataclass(frozen=True)
+class Config:
+    feeds: tuple[FeedConfig, ...]
+    allow_hosts: tuple[str, ...] = ()
+
+
+def load_config(path: Path | str) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the feeds file ({exc.strerror})") from exc
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping with a 'feeds' list at the top")
+    unknown = set(data) - {"feeds", "defaults", "allow_hosts"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"{source}: 'defaults' must be a mapping")
+    raw_feeds = data.get("feeds")
+    if not isinstance(raw_feeds, list) or not raw_feeds:
+        raise ConfigError(f"{source}: 'feeds' must be a non-empty list")
+    feeds = tuple(
+        feed_from_mapping(
+            {**defaults, **_mapping(raw, source, i)}, where=f"{source}: feed #{i + 1}"
+        )
+        for i, raw in enumerate(raw_feeds)
+    )
+    _check_unique_names(feeds, source)
+    allow = data.get("allow_hosts") or []
+    if not isinstance(allow, list) or not all(isinstance(h, str) for h in allow):
+        raise ConfigError(f"{source}: 'allow_hosts' must be a list of host names or CIDRs")
+    return Config(feeds=feeds, allow_hosts=tuple(allow))
+
+
+def _mapping(raw: object, source: str, index: int) -> Mapping[str, Any]:
+    if isinstance(raw, str):
+        return {"url": raw}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: feed #{index + 1}: expected a URL or a mapping")
+    return raw
+
+
+def _check_unique_names(feeds: Iterable[FeedConfig], source: str) -> None:
+    seen: set[str] = set()
+    for feed in feeds:
+        if feed.name in seen:
+            raise ConfigError(f"{source}: feed {feed.name!r}: field 'name': used by two feeds")
+        seen.add(feed.name)
+
+
+def feed_from_mapping(raw: Mapping[str, Any], *, where: str) -> FeedConfig:
+    """Validate one feed's settings; `where` prefixes every error message."""
+    name_for_errors = raw.get("name") or raw.get("url") or "?"
+    where = f"{where} ({name_for_errors})"
+
+    def fail(field: str, problem: str) -> ConfigError:
+        return ConfigError(f"{where}: field {field!r}: {problem}")
+
+    unknown = set(raw) - FEED_KEYS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(FEED_KEYS))})")
+    if ("url" in raw) == ("google_news" in raw):
+        raise fail("url", "give exactly one of 'url' or 'google_news'")
+    url = google_news_url(raw["google_news"], fail) if "google_news" in raw else raw["url"]
+    if not isinstance(url, str) or not url.strip():
+        raise fail("url", "must be a non-empty string")
+    url = url.strip()
+    name = raw.get("name") or default_feed_name(url)
+    if not isinstance(name, str):
+        raise fail("name", "must be a string")
+    section = raw.get("section", "news")
+    if not isinstance(section, str) or not SECTION_PATTERN.match(section):
+        raise fail("section", "must be 1-40 characters of a-z, 0-9 and '-'")
+    max_items = raw.get("max_items", 100)
+    if isinstance(max_items, bool) or not isinstance(max_items, int):
+        raise fail("max_items", "must be a whole number")
+    if not 1 <= max_items <= MAX_ITEMS_LIMIT:
+        raise fail("max_items", f"must be between 1 and {MAX_ITEMS_LIMIT}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise fail("enabled", "must be true or false")
+    language = raw.get("language", "en")
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
+        raise fail("language", "must be a two-letter ISO 639-1 code such as 'en' or 'uk'")
+    return FeedConfig(
+        url=url,
+        name=name,
+        section=section,
+        categories=_strings(raw.get("categories", []), "categories", fail),
+        tags=_strings(raw.get("tags", []), "tags", fail),
+        max_items=max_items,
+        enabled=enabled,
+        language=language,
+    )
+
+
+def _strings(value: object, field: str, fail: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail(field, "must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def google_news_url(spec: object, fail: Any) -> str:
+    """Build a Google News RSS URL from the `google_news:` shorthand (topic, search or geo)."""
+    if not isinstance(spec, Mapping):
+        raise fail("google_news", "must be a mapping with one of topic, search or geo")
+    unknown = set(spec) - GOOGLE_NEWS_KEYS
+    if unknown:
+        raise fail("google_news", f"unknown key {sorted(unknown)[0]!r}")
+    kinds = [k for k in ("topic", "search", "geo") if k in spec]
+    if len(kinds) != 1 or not isinstance(spec[kinds[0]], str) or not spec[kinds[0]].strip():
+        raise fail("google_news", "give exactly one of topic, search or geo, as a string")
+    hl = str(spec.get("hl", "en-US"))
+    gl = str(spec.get("gl", hl.split("-")[-1].upper()))
+    ceid = str(spec.get("ceid", f"{gl}:{hl.split('-')[0]}"))
+    locale = {"hl": hl, "gl": gl, "ceid": ceid}
+    value = spec[kinds[0]].strip()
+    base = "https://news.google.com/rss"
+    if kinds[0] == "search":
+        return f"{base}/search?{urlencode({'q': value, **locale})}"
+    path = "topics" if kinds[0] == "topic" else "headlines/section/geo"
+    return f"{base}/{path}/{quote(value, safe='')}?{urlencode(locale, safe=':')}"
+
+
+def default_feed_name(url: str) -> str:
+    """A readable, stable name for a feed given only by URL or path."""
+    parts = urlsplit(url)
+    base = f"{parts.netloc}{parts.path}" if parts.netloc else Path(parts.path).stem
+    if parts.query:
+        base = f"{base}-{parts.query}"
+    return slugify(base, max_length=60, word_boundary=True) or "feed"
+
+
+def feeds_from_urls(urls: Iterable[str], *, section: str = "news") -> tuple[FeedConfig, ...]:
+    """Feeds given on the command line or in an event: URLs or paths, default settings."""
+    feeds = tuple(
+        feed_from_mapping({"url": u, "section": section}, where=f"feed {u!r}") for u in urls
+    )
+    _check_unique_names(feeds, "command line")
+    return feeds

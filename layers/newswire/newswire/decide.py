@@ -1,0 +1,57 @@
+"""Pure: compare a freshly normalized Article with what the index holds, and say what to do.
+
+Does not interact with any dependency; it only processes values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from newswire.models import Article, IndexRecord, Outcome
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    article: Article
+    key: str | None = None
+    """The existing storage key for an update; None for a new article (the key is chosen then)."""
+
+
+def decide(article: Article, existing: IndexRecord | None, now: datetime) -> Decision:
+    if existing is None:
+        return Decision(Outcome.NEW, article)
+    feeds = existing.feeds + tuple(f for f in article.feeds if f not in existing.feeds)
+    content_changed = article.content_hash != existing.content_hash
+    if not content_changed and feeds == existing.feeds:
+        return Decision(Outcome.UNCHANGED, article, existing.key)
+    # An article keeps its first section, slug and date: its key never changes after the first
+    # write. `lastmod` moves only when the content changed, not when one more feed lists it.
+    final = dataclasses.replace(
+        article,
+        feeds=feeds,
+        section=existing.section,
+        slug=existing.slug,
+        date=existing.date,
+        lastmod=now if content_changed else existing.lastmod,
+    )
+    return Decision(Outcome.UPDATED, final, existing.key)
+
+
+def index_record(article: Article, key: str, first_seen: datetime) -> IndexRecord:
+    return IndexRecord(
+        id=article.id,
+        key=key,
+        section=article.section,
+        slug=article.slug,
+        title=article.title,
+        date=article.date,
+        link=article.link,
+        feeds=article.feeds,
+        content_hash=article.content_hash,
+        publisher=article.publisher,
+        lastmod=article.lastmod,
+        first_seen=first_seen,
+    )

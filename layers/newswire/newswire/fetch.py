@@ -1,0 +1,202 @@
+"""Download a feed: conditional GET, retries, a wall-clock deadline and a size cap.
+
+Kept apart from parsing: this module knows HTTP and nothing of feeds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from newswire import __version__
+from newswire.models import FeedState, Fetched, FetchError, NotModified
+
+USER_AGENT = f"newswire/{__version__} (+https://github.com/newswire/newswire; feed fetcher)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.1"
+)
+MAX_RETRY_AFTER = 24 * 3600.0
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    deadline: float = 30.0
+    max_bytes: int = 15 * 1024 * 1024
+    retries: int = 2
+
+
+def build_session(limits: FetchLimits, pool_size: int = 10) -> requests.Session:
+    """One session for the whole run, so connections to a host are reused across feeds."""
+    retry = Retry(
+        total=limits.retries,
+        connect=limits.retries,
+        read=limits.retries,
+        status=limits.retries,
+        backoff_factor=0.5,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        # 429/503 with Retry-After are not slept on here: the wait is stored in the feed's state
+        # so that later scheduled runs skip the feed, instead of holding a worker idle.
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
+    return session
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP-date), clamped to [0, 24 h]."""
+    if not value:
+        return None
+    value = value.strip()
+    seconds: float
+    if value.lstrip("-").isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class Fetcher:
+    """Fetches feed bodies. Thread-safe: one instance serves the whole run."""
+
+    def __init__(
+        self,
+        limits: FetchLimits | None = None,
+        *,
+        session: requests.Session | None = None,
+        allow_local: bool = False,
+    ) -> None:
+        self.limits = limits or FetchLimits()
+        self.session = session or build_session(self.limits)
+        self.allow_local = allow_local
+
+    def fetch(self, url: str, state: FeedState | None = None) -> Fetched | NotModified:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in ("http", "https"):
+            return self._fetch_http(url, state)
+        if scheme in ("", "file") or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):
+            if not self.allow_local:
+                raise FetchError(f"local paths are not allowed here: {url}")
+            return self._read_local(url)
+        raise FetchError(f"unsupported URL scheme {scheme!r}: only http and https are fetched")
+
+    def _read_local(self, url: str) -> Fetched:
+        path = Path(url2pathname(urlsplit(url).path)) if url.startswith("file:") else Path(url)
+        try:
+            with path.open("rb") as handle:
+                body = handle.read(self.limits.max_bytes + 1)
+        except OSError as exc:
+            raise FetchError(f"cannot read {path}: {exc.strerror}") from exc
+        if len(body) > self.limits.max_bytes:
+            raise FetchError(f"{path} is larger than {self.limits.max_bytes} bytes")
+        return Fetched(url=url, body=body, content_type=None, etag=None, last_modified=None)
+
+    def _fetch_http(self, url: str, state: FeedState | None) -> Fetched | NotModified:
+        headers = {}
+        if state is not None and state.url == url:
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        started = time.monotonic()
+        try:
+            response = self.session.get(
+                url,
+                headers=headers,
+                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+                stream=True,
+            )
+        except requests.exceptions.ConnectionError as exc:
+            raise FetchError(f"cannot connect: {_reason(exc)}") from exc
+        except requests.exceptions.Timeout as exc:
+            raise FetchError(f"timed out: {_reason(exc)}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(f"request failed: {_reason(exc)}") from exc
+        with response:
+            if response.status_code == 304:
+                return NotModified(url=url)
+            if response.status_code >= 400:
+                retry_after = None
+                if response.status_code in (429, 503):
+                    retry_after = parse_retry_after(
+                        response.headers.get("Retry-After"), datetime.now(UTC)
+                    )
+                raise FetchError(
+                    f"HTTP {response.status_code} {response.reason or ''}".strip(),
+                    retry_after=retry_after,
+                )
+            body = self._read_body(response, started)
+            return Fetched(
+                url=url,
+                body=body,
+                content_type=response.headers.get("Content-Type"),
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+                status=response.status_code,
+            )
+
+    def _read_body(self, response: requests.Response, started: float) -> bytes:
+        # requests' timeouts bound each socket read, not the whole download: a server that drips
+        # a byte at a time never times out. read1() returns whatever has arrived, so the deadline
+        # and the cap on decoded bytes (a gzip bomb) are checked between small reads.
+        limit, deadline = self.limits.max_bytes, started + self.limits.deadline
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"download took longer than the {self.limits.deadline:g} s deadline"
+                    )
+                chunk = response.raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > limit:
+                    raise FetchError(f"feed is larger than {limit} bytes (decoded); cut off")
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(f"download failed: {_reason(exc)}") from exc
+        except OSError as exc:
+            raise FetchError(f"download failed: {exc}") from exc
+        except Exception as exc:
+            # urllib3 raises its own errors (ReadTimeoutError, ProtocolError, DecodeError) from
+            # raw reads; they are all download failures of this one feed.
+            if type(exc).__module__.startswith("urllib3"):
+                raise FetchError(f"download failed: {exc}") from exc
+            raise
+        return b"".join(chunks)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost readable cause of a requests error, without the URL noise."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to resolve", "Connection refused", "timed out"):
+        if marker in text:
+            start = text.index(marker)
+            return text[start:].strip("()'\" ")[:200]
+    return text[:200]

@@ -1,0 +1,269 @@
+"""The imperative shell: fetch → parse → normalize → decide → render → store → index, per feed.
+
+Order of writes, so that a crash anywhere means the next run redoes work and never skips it:
+the Markdown object first, the index record second, the feed's validators last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from newswire.decide import decide, index_record
+from newswire.fetch import Fetcher
+from newswire.models import (
+    Article,
+    FeedConfig,
+    FeedResult,
+    FeedState,
+    FeedStatus,
+    FetchError,
+    IndexRecord,
+    NotModified,
+    Outcome,
+    ParseError,
+    RunSummary,
+)
+from newswire.normalize import normalize_entry
+from newswire.parse import parse_feed
+from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
+from newswire.render import parse_markdown, render_markdown
+from newswire.slugs import content_key, slug_candidates
+
+log = logging.getLogger("newswire.ingest")
+
+BACKOFF_AFTER_ERRORS = 3
+MAX_BACKOFF = timedelta(hours=24)
+COMMIT_ATTEMPTS = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff_until(now: datetime, errors: int, retry_after: float | None) -> datetime | None:
+    """When a failing feed may be fetched again: the server's Retry-After if it gave one, else
+    exponential back-off once it has failed BACKOFF_AFTER_ERRORS times in a row."""
+    if retry_after is not None:
+        return now + timedelta(seconds=retry_after)
+    if errors < BACKOFF_AFTER_ERRORS:
+        return None
+    delay: timedelta = timedelta(minutes=30) * 2 ** (errors - BACKOFF_AFTER_ERRORS)
+    return now + min(delay, MAX_BACKOFF)
+
+
+@dataclasses.dataclass
+class Ingestor:
+    fetcher: Fetcher
+    store: ContentStore
+    index: ArticleIndex
+    clock: Callable[[], datetime] = utc_now
+    workers: int = 8
+
+    def run(
+        self,
+        feeds: Iterable[FeedConfig],
+        *,
+        on_result: Callable[[FeedResult], None] | None = None,
+        seconds_left: Callable[[], float] | None = None,
+    ) -> RunSummary:
+        """Ingest every enabled feed, a bounded pool of them at a time. One feed's failure never
+        stops the others; feeds not started before `seconds_left()` runs low are reported."""
+        started = time.monotonic()
+        enabled = [f for f in feeds if f.enabled]
+
+        def one(feed: FeedConfig) -> FeedResult:
+            if seconds_left is not None and seconds_left() < 10:
+                result = FeedResult(
+                    feed.feed_id, feed.url, FeedStatus.SKIPPED, error="not reached: out of time"
+                )
+            else:
+                result = self.ingest_feed(feed)
+            if on_result is not None:
+                on_result(result)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            results = tuple(pool.map(one, enabled))
+        return RunSummary.of(results, time.monotonic() - started)
+
+    def ingest_feed(self, feed: FeedConfig) -> FeedResult:
+        try:
+            return self._ingest_feed(feed)
+        except Exception as exc:  # the last guard: one feed's bug must not stop the run
+            log.exception("feed failed unexpectedly", extra={"feed": feed.feed_id})
+            return FeedResult(
+                feed.feed_id, feed.url, FeedStatus.FAILED, error=f"internal error: {exc!r}"
+            )
+
+    def _ingest_feed(self, feed: FeedConfig) -> FeedResult:
+        now = self.clock()
+        try:
+            state = self.index.get_feed_state(feed.feed_id)
+        except StorageError as exc:
+            return self._failed(feed, None, now, f"index unavailable: {exc}", save=False)
+        base = state or FeedState(feed_id=feed.feed_id, url=feed.url)
+        if state and state.not_before and now < state.not_before:
+            reason = f"backing off until {state.not_before.isoformat(timespec='seconds')}"
+            log.info("feed skipped", extra={"feed": feed.feed_id, "reason": reason})
+            return FeedResult(feed.feed_id, feed.url, FeedStatus.SKIPPED, error=None)
+
+        try:
+            fetched = self.fetcher.fetch(feed.url, state)
+        except FetchError as exc:
+            return self._failed(feed, base, now, str(exc), retry_after=exc.retry_after)
+        if isinstance(fetched, NotModified):
+            self._save_state(dataclasses.replace(
+                base, url=feed.url, last_fetch=now, last_status="not modified",
+                consecutive_errors=0, not_before=None,
+            ))  # fmt: skip
+            return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if state and state.body_hash == body_hash and state.url == feed.url:
+            # The server ignores validators but sent the same bytes: same as a 304.
+            self._save_state(dataclasses.replace(
+                base, etag=fetched.etag, last_modified=fetched.last_modified, last_fetch=now,
+                last_status="not modified (same body)", consecutive_errors=0, not_before=None,
+            ))  # fmt: skip
+            return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
+        try:
+            parsed = parse_feed(fetched)
+        except ParseError as exc:
+            return self._failed(feed, base, now, str(exc))
+        for warning in parsed.warnings:
+            log.warning(
+                "feed parsed with a warning", extra={"feed": feed.feed_id, "warning": warning}
+            )
+
+        articles, failed = self._normalize(feed, parsed.entries[: feed.max_items], now)
+        counts = dict.fromkeys(Outcome, 0)
+        try:
+            existing = self.index.get_records([a.id for a in articles])
+        except StorageError as exc:
+            return self._failed(feed, base, now, str(exc))
+        for article in articles:
+            try:
+                counts[self._commit(article, existing.get(article.id), now)] += 1
+            except StorageError as exc:
+                failed += 1
+                log.error("article not stored", extra={
+                    "feed": feed.feed_id, "article": article.id, "error": str(exc)
+                })  # fmt: skip
+        # Validators are saved last, and only when every item was committed: otherwise the
+        # next run must fetch the whole body again to retry what failed.
+        complete = failed == 0
+        self._save_state(dataclasses.replace(
+            base, url=feed.url, last_fetch=now, consecutive_errors=0, not_before=None,
+            etag=fetched.etag if complete else None,
+            last_modified=fetched.last_modified if complete else None,
+            body_hash=body_hash if complete else None,
+            last_status="ok" if complete else f"{failed} item(s) failed; retried next run",
+            articles_total=base.articles_total + counts[Outcome.NEW],
+        ))  # fmt: skip
+        result = FeedResult(
+            feed.feed_id, feed.url, FeedStatus.FETCHED,
+            new=counts[Outcome.NEW], updated=counts[Outcome.UPDATED],
+            unchanged=counts[Outcome.UNCHANGED], failed_items=failed,
+        )  # fmt: skip
+        log.info("feed ingested", extra={"feed": feed.feed_id, **_counts(result)})
+        return result
+
+    def _normalize(
+        self, feed: FeedConfig, entries: Iterable[Any], now: datetime
+    ) -> tuple[list[Article], int]:
+        articles: dict[str, Article] = {}
+        failed = 0
+        for entry in entries:
+            try:
+                article = normalize_entry(entry, feed, now=now)
+            except Exception as exc:  # one malformed entry must not cost the feed its others
+                failed += 1
+                log.warning("entry skipped", extra={"feed": feed.feed_id, "error": repr(exc)})
+                continue
+            articles.setdefault(article.id, article)  # duplicate guids: the first one wins
+        return list(articles.values()), failed
+
+    def _commit(self, article: Article, existing: IndexRecord | None, now: datetime) -> Outcome:
+        for _ in range(COMMIT_ATTEMPTS):
+            decision = decide(article, existing, now)
+            if decision.outcome is Outcome.UNCHANGED:
+                return Outcome.UNCHANGED
+            if decision.outcome is Outcome.UPDATED:
+                assert decision.key is not None
+                self.store.put(decision.key, render_markdown(decision.article))
+                self.index.replace(index_record(decision.article, decision.key, now))
+                return Outcome.UPDATED
+            if self._write_new(decision.article, now):
+                return Outcome.NEW
+            # Another run recorded this article meanwhile: decide again against its record.
+            existing = self.index.get_records([article.id]).get(article.id)
+        raise StorageError(f"article {article.id} kept changing under concurrent runs")
+
+    def _write_new(self, article: Article, now: datetime) -> bool:
+        """Write the object, then the index record. False if another run indexed it first."""
+        for slug in slug_candidates(article.slug, article.id):
+            candidate = dataclasses.replace(article, slug=slug)
+            key = content_key(candidate.section, candidate.date, slug)
+            body = render_markdown(candidate)
+            if not self.store.put_new(key, body):
+                owner = self._owner(key)
+                if owner != article.id:
+                    continue  # another article holds this key: try the next slug
+                self.store.put(key, body)  # our own earlier write that was never indexed
+            try:
+                return self.index.add(index_record(candidate, key, now))
+            except SlugTaken:
+                continue
+        raise StorageError(f"no free slug for article {article.id} ({article.slug})")
+
+    def _owner(self, key: str) -> str | None:
+        data = self.store.get(key)
+        if data is None:
+            raise StorageError(f"{key} was reported as existing but cannot be read; retry later")
+        try:
+            meta, _ = parse_markdown(data)
+        except ValueError:
+            return None
+        owner = meta.get("id")
+        return str(owner) if owner is not None else None
+
+    def _failed(
+        self,
+        feed: FeedConfig,
+        base: FeedState | None,
+        now: datetime,
+        error: str,
+        *,
+        retry_after: float | None = None,
+        save: bool = True,
+    ) -> FeedResult:
+        log.warning("feed failed", extra={"feed": feed.feed_id, "url": feed.url, "error": error})
+        if save and base is not None:
+            errors = base.consecutive_errors + 1
+            self._save_state(dataclasses.replace(
+                base, url=feed.url, last_fetch=now, last_status=f"error: {error}",
+                consecutive_errors=errors, not_before=backoff_until(now, errors, retry_after),
+            ))  # fmt: skip
+        return FeedResult(feed.feed_id, feed.url, FeedStatus.FAILED, error=error)
+
+    def _save_state(self, state: FeedState) -> None:
+        try:
+            self.index.save_feed_state(state)
+        except StorageError as exc:
+            # Not saving validators only costs a full fetch next time; nothing is lost.
+            log.error("feed state not saved", extra={"feed": state.feed_id, "error": str(exc)})
+
+
+def _counts(result: FeedResult) -> dict[str, int]:
+    return {
+        "new": result.new,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "failed_items": result.failed_items,
+    }

@@ -1,0 +1,192 @@
+"""Values that flow through the pipeline. All frozen: a step returns new values, never mutates."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One feed as configured in feeds.yaml (already validated)."""
+
+    url: str
+    name: str
+    section: str = "news"
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    max_items: int = 100
+    enabled: bool = True
+    language: str = "en"
+
+    @property
+    def feed_id(self) -> str:
+        """The stable name the index uses for this feed's state and in an article's `feed` list."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the index remembers about a feed between runs."""
+
+    feed_id: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetch: datetime | None = None
+    last_status: str = "never fetched"
+    consecutive_errors: int = 0
+    not_before: datetime | None = None
+    articles_total: int = 0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A feed body downloaded in full (within the limits)."""
+
+    url: str
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """The server answered 304: nothing to parse, nothing to write."""
+
+    url: str
+
+
+class FetchError(Exception):
+    """A feed could not be fetched. The message is written for the operator, in plain words."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ParseError(Exception):
+    """A feed body is not a usable feed. The message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One entry of Google News' related-coverage list."""
+
+    title: str
+    url: str
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news item, normalized: every front-matter value is final here."""
+
+    id: str
+    guid: str
+    title: str
+    date: datetime
+    description: str
+    summary: str
+    slug: str
+    image: str | None
+    link: str
+    source: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    section: str
+    feeds: tuple[str, ...]
+    body: str
+    content_hash: str
+    publisher: str | None = None
+    publisher_url: str | None = None
+    url_original: str | None = None
+    related: tuple[RelatedLink, ...] = ()
+    lastmod: datetime | None = None
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """What the article index holds for one article: enough to decide and to list."""
+
+    id: str
+    key: str
+    section: str
+    slug: str
+    title: str
+    date: datetime
+    link: str
+    feeds: tuple[str, ...]
+    content_hash: str
+    publisher: str | None = None
+    lastmod: datetime | None = None
+    first_seen: datetime | None = None
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class FeedStatus(enum.StrEnum):
+    FETCHED = "fetched"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """What ingesting one feed did."""
+
+    feed_id: str
+    url: str
+    status: FeedStatus
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed_items: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a whole run did: what the CLI prints and the handler returns."""
+
+    results: tuple[FeedResult, ...]
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results: tuple[FeedResult, ...], seconds: float) -> RunSummary:
+        counts = {status.value: 0 for status in FeedStatus}
+        for outcome in ("new", "updated", "unchanged", "failed_items"):
+            counts[outcome] = 0
+        for result in results:
+            counts[result.status.value] += 1
+            counts["new"] += result.new
+            counts["updated"] += result.updated
+            counts["unchanged"] += result.unchanged
+            counts["failed_items"] += result.failed_items
+        return cls(results=results, seconds=seconds, counts=counts)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "feeds": {s.value: self.counts[s.value] for s in FeedStatus},
+            "articles": {
+                "new": self.counts["new"],
+                "updated": self.counts["updated"],
+                "unchanged": self.counts["unchanged"],
+                "failed": self.counts["failed_items"],
+            },
+            "seconds": round(self.seconds, 3),
+            "errors": [
+                {"feed": r.feed_id, "url": r.url, "error": r.error} for r in self.results if r.error
+            ],
+        }

@@ -1,0 +1,233 @@
+"""Pure: one feedparser entry plus its feed's settings → an Article with final values.
+
+No network, clock or disk here: the time of the run comes in as `now`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import email.utils
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from newswire import googlenews
+from newswire.keywords import extract_tags
+from newswire.markdown import (
+    escape_link_text,
+    first_image_src,
+    html_to_markdown,
+    neutralize_shortcodes,
+    safe_url,
+)
+from newswire.models import Article, FeedConfig, RelatedLink
+from newswire.slugs import make_slug
+from newswire.text import clean_line, html_to_text, truncate
+
+DESCRIPTION_LIMIT = 300
+SUMMARY_LIMIT = 1000
+EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+
+
+def article_identity(entry: Mapping[str, Any], feed_url: str) -> tuple[str, str]:
+    """(id, guid): the id is a short hash of the entry's identity key.
+
+    A guid that is globally meaningful (a URI, or a long opaque token such as a Google News
+    article id) identifies the article across feeds; a short one ("1", "42") is only unique in
+    its own feed, so it is scoped by the feed URL. Without a guid: the link, then title + date.
+    """
+    guid = clean_line(str(entry.get("id") or ""))
+    link = clean_line(str(entry.get("link") or ""))
+    if guid and _globally_meaningful(guid):
+        key = f"guid:{guid}"
+    elif guid:
+        key = f"feed:{feed_url}#{guid}"
+    elif link:
+        key = f"link:{link}"
+    else:
+        title = clean_line(str(entry.get("title") or ""))
+        key = f"hash:{feed_url}#{title}#{entry.get('published') or entry.get('updated') or ''}"
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
+    return digest, guid or link or key
+
+
+def _globally_meaningful(guid: str) -> bool:
+    if "://" in guid or guid.startswith(("urn:", "tag:")):
+        return True
+    return len(guid) >= 24 and " " not in guid and not guid.isdigit()
+
+
+def entry_date(entry: Mapping[str, Any], now: datetime) -> datetime:
+    """The entry's own timestamp, keeping its UTC offset; implausible dates become `now`."""
+    for field in ("published", "updated", "created"):
+        parsed = _parse_date(entry.get(field), entry.get(f"{field}_parsed"))
+        if parsed is not None and EARLIEST_PLAUSIBLE <= parsed <= now + FUTURE_TOLERANCE:
+            return parsed
+    return now
+
+
+def _parse_date(raw: object, parsed: object) -> datetime | None:
+    if isinstance(raw, str) and raw.strip():
+        text = raw.strip()
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+            if when.tzinfo is not None:
+                return when
+        except (TypeError, ValueError, IndexError):
+            pass
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if when.tzinfo is not None:
+                return when
+        except ValueError:
+            pass
+    if parsed is not None:
+        try:
+            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
+
+
+def entry_image(entry: Mapping[str, Any], content_html: str, base: str | None) -> str | None:
+    """media:content, media:thumbnail, image enclosures, then the first <img> in the content."""
+    for media in entry.get("media_content") or []:
+        medium, mime = media.get("medium", ""), media.get("type", "")
+        url = media.get("url", "")
+        is_image = medium == "image" or mime.startswith("image/")
+        if (is_image or url.lower().endswith(IMAGE_EXTENSIONS)) and (found := safe_url(url, base)):
+            return found
+    for thumb in entry.get("media_thumbnail") or []:
+        if found := safe_url(thumb.get("url"), base):
+            return found
+    for link in entry.get("links") or []:
+        is_image = str(link.get("type", "")).startswith("image/")
+        if (
+            link.get("rel") == "enclosure"
+            and is_image
+            and (found := safe_url(link.get("href"), base))
+        ):
+            return found
+    marker = content_html.find("<img")
+    if marker != -1:
+        return safe_url(first_image_src(content_html[marker:]), base)
+    return None
+
+
+def _content_html(entry: Mapping[str, Any]) -> str:
+    contents = entry.get("content") or []
+    html_parts = [str(c.get("value", "")) for c in contents if c.get("value")]
+    return "\n".join(html_parts)
+
+
+def _host(url: str | None) -> str | None:
+    host = urlsplit(url or "").hostname
+    return host.removeprefix("www.") if host else None
+
+
+def _related_markdown(
+    headline: str, link: str, publisher: str | None, related: tuple[RelatedLink, ...]
+) -> str:
+    lines = []
+    for item in ((RelatedLink(headline, link, publisher)), *related):
+        text = f"[{escape_link_text(item.title)}]({item.url})"
+        if item.publisher:
+            text += f" — {escape_link_text(item.publisher)}"
+        lines.append(f"- {neutralize_shortcodes(text)}")
+    return "\n".join(lines)
+
+
+def _related_text(related: tuple[RelatedLink, ...]) -> str:
+    return " · ".join(f"{r.title} ({r.publisher})" if r.publisher else r.title for r in related)
+
+
+def normalize_entry(entry: Mapping[str, Any], feed: FeedConfig, *, now: datetime) -> Article:
+    article_id, guid = article_identity(entry, feed.url)
+    link = safe_url(str(entry.get("link") or "")) or ""
+    source = entry.get("source") or {}
+    publisher = clean_line(str(source.get("title") or "")) or None
+    publisher_url = safe_url(str(source.get("href") or "")) or None
+    raw_title = clean_line(html_to_text(str(entry.get("title") or "")))
+    google = googlenews.is_google_news(link) or googlenews.is_google_news(feed.url)
+    title = googlenews.split_title(raw_title, publisher) if google else raw_title
+    summary_html = str(entry.get("summary") or entry.get("description") or "")
+    content_html = _content_html(entry)
+
+    related: tuple[RelatedLink, ...] = ()
+    url_original = None
+    if google:
+        items = googlenews.parse_related(summary_html)
+        own = googlenews.article_id(link)
+        related = tuple(
+            RelatedLink(r.title, u, r.publisher)
+            for r in items
+            if (u := safe_url(r.url))
+            and (googlenews.article_id(u) != own or own is None)
+            and not (r.title == title and r.publisher == publisher)
+        )
+        url_original = googlenews.decode_publisher_url(link)
+        body = _related_markdown(title or link, link, publisher, related)
+        full_text = _related_text(related) or html_to_text(summary_html)
+        summary_text = full_text
+    else:
+        body = html_to_markdown(content_html or summary_html, base_url=link or None)
+        full_text = html_to_text(summary_html)
+        summary_text = html_to_text(content_html) if content_html else full_text
+
+    title = title or truncate(full_text, 120) or link or "Untitled"
+    categories = (
+        feed.categories
+        or tuple(
+            c
+            for c in (_host(publisher_url) or _host(url_original) or _host(link),)
+            if c and c != googlenews.GOOGLE_NEWS_HOST
+        )
+        or (feed.section,)
+    )
+    tags = extract_tags(
+        title,
+        full_text if not google else " ".join(r.title for r in related),
+        language=feed.language,
+        exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
+        configured=feed.tags,
+    )
+    description = truncate(full_text, DESCRIPTION_LIMIT)
+    summary = truncate(summary_text, SUMMARY_LIMIT)
+    image = entry_image(entry, content_html or summary_html, link or None)
+    date = entry_date(entry, now)
+    fields = {
+        "title": title, "description": description, "summary": summary, "image": image,
+        "link": link, "categories": categories, "tags": tags, "body": body,
+        "publisher": publisher, "publisher_url": publisher_url, "url_original": url_original,
+        "related": [(r.title, r.url, r.publisher) for r in related],
+    }  # fmt: skip
+    content_hash = hashlib.sha256(
+        json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()[:32]
+    return Article(
+        id=article_id,
+        guid=guid,
+        title=title,
+        date=date,
+        description=description,
+        summary=summary,
+        slug=make_slug(title, article_id),
+        image=image,
+        link=link,
+        source=feed.url,
+        categories=categories,
+        tags=tags,
+        section=feed.section,
+        feeds=(feed.feed_id,),
+        body=body,
+        content_hash=content_hash,
+        publisher=publisher,
+        publisher_url=publisher_url,
+        url_original=url_original,
+        related=related,
+    )

@@ -1,0 +1,85 @@
+"""The two storage ports. Each has an AWS adapter and a local one; bootstrap picks them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from newswire.models import FeedState, IndexRecord
+
+
+class StorageError(Exception):
+    """A store or index operation failed after its retries; the message is for the operator."""
+
+
+class SlugTaken(StorageError):
+    """The slug claim for a section/slug belongs to another article."""
+
+
+class ContentStore(Protocol):
+    """Where the Markdown files live (an S3 bucket or a directory), addressed by key.
+
+    Keys are `content/<section>/<YYYY>/<MM>/<slug>.md`, built by newswire.slugs only.
+    Every method raises StorageError when the backend fails; nothing else escapes.
+    """
+
+    def put_new(self, key: str, body: bytes) -> bool:
+        """Create `key` only if nothing is stored there. True if written, False if it exists.
+
+        Atomic: of two concurrent callers on the same key, exactly one gets True.
+        """
+        ...
+
+    def put(self, key: str, body: bytes) -> None:
+        """Create or overwrite `key` with `body` (readers see the old or the new bytes whole)."""
+        ...
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes at `key`, or None if nothing is stored there."""
+        ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key that starts with `prefix`, in no particular order."""
+        ...
+
+
+class ArticleIndex(Protocol):
+    """Article metadata, slug claims and feed state (a DynamoDB table or a SQLite file).
+
+    Every method raises StorageError when the backend fails; nothing else escapes.
+    """
+
+    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        """The records of those of `ids` that are indexed (batched: one call for many ids)."""
+        ...
+
+    def add(self, record: IndexRecord) -> bool:
+        """Record a new article and claim its `<section>/<slug>`, both or neither.
+
+        False if the article id is already recorded (another run got there first: nothing is
+        changed). Raises SlugTaken if the slug is claimed by another article id.
+        """
+        ...
+
+    def replace(self, record: IndexRecord) -> None:
+        """Overwrite the record of an already indexed article (its key and slug unchanged)."""
+        ...
+
+    def latest(
+        self, *, limit: int, feed: str | None = None, since: datetime | None = None
+    ) -> list[IndexRecord]:
+        """Newest articles first (by `date`), optionally of one feed and not older than `since`."""
+        ...
+
+    def get_feed_state(self, feed_id: str) -> FeedState | None:
+        """The stored state of a feed, or None if it was never fetched."""
+        ...
+
+    def save_feed_state(self, state: FeedState) -> None:
+        """Store a feed's state (replacing the previous one)."""
+        ...
+
+    def feed_states(self) -> list[FeedState]:
+        """Every stored feed state."""
+        ...
