@@ -113,7 +113,10 @@ class Fetcher:
             raise FetchError(f"cannot read {path}: {exc.strerror}") from exc
         if len(body) > self.limits.max_bytes:
             raise FetchError(f"{path} is larger than {self.limits.max_bytes} bytes")
-        return Fetched(url=url, body=body, content_type=None, etag=None, last_modified=None)
+        # A local file has no Content-Type header; say it is XML so feedparser does not warn.
+        return Fetched(
+            url=url, body=body, content_type="application/xml", etag=None, last_modified=None
+        )
 
     def _fetch_http(self, url: str, state: FeedState | None) -> Fetched | NotModified:
         headers = {}

@@ -34,7 +34,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
-def article_identity(entry: Mapping[str, Any], feed_url: str) -> tuple[str, str]:
+def article_identity(entry: dict[str, Any], feed_url: str) -> tuple[str, str]:
     """(id, guid): the id is a short hash of the entry's identity key.
 
     A guid that is globally meaningful (a URI, or a long opaque token such as a Google News
@@ -51,7 +51,8 @@ def article_identity(entry: Mapping[str, Any], feed_url: str) -> tuple[str, str]
         key = f"link:{link}"
     else:
         title = clean_line(str(entry.get("title") or ""))
-        key = f"hash:{feed_url}#{title}#{entry.get('published') or entry.get('updated') or ''}"
+        when = dict.get(entry, "published") or dict.get(entry, "updated") or ""
+        key = f"hash:{feed_url}#{title}#{when}"
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
     return digest, guid or link or key
 
@@ -62,10 +63,12 @@ def _globally_meaningful(guid: str) -> bool:
     return len(guid) >= 24 and " " not in guid and not guid.isdigit()
 
 
-def entry_date(entry: Mapping[str, Any], now: datetime) -> datetime:
+def entry_date(entry: dict[str, Any], now: datetime) -> datetime:
     """The entry's own timestamp, keeping its UTC offset; implausible dates become `now`."""
     for field in ("published", "updated", "created"):
-        parsed = _parse_date(entry.get(field), entry.get(f"{field}_parsed"))
+        # dict.get, not entry.get: feedparser's own lookup maps a missing "updated" to
+        # "published" with a DeprecationWarning.
+        parsed = _parse_date(dict.get(entry, field), dict.get(entry, f"{field}_parsed"))
         if parsed is not None and EARLIEST_PLAUSIBLE <= parsed <= now + FUTURE_TOLERANCE:
             return parsed
     return now
@@ -146,7 +149,7 @@ def _related_text(related: tuple[RelatedLink, ...]) -> str:
     return " · ".join(f"{r.title} ({r.publisher})" if r.publisher else r.title for r in related)
 
 
-def normalize_entry(entry: Mapping[str, Any], feed: FeedConfig, *, now: datetime) -> Article:
+def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -> Article:
     article_id, guid = article_identity(entry, feed.url)
     link = safe_url(str(entry.get("link") or "")) or ""
     source = entry.get("source") or {}
@@ -172,7 +175,7 @@ def normalize_entry(entry: Mapping[str, Any], feed: FeedConfig, *, now: datetime
         )
         url_original = googlenews.decode_publisher_url(link)
         body = _related_markdown(title or link, link, publisher, related)
-        full_text = _related_text(related) or html_to_text(summary_html)
+        full_text = _related_text(related) or " — ".join(p for p in (title, publisher) if p)
         summary_text = full_text
     else:
         body = html_to_markdown(content_html or summary_html, base_url=link or None)

@@ -18,6 +18,25 @@ FRONT_MATTER_KEYS = (
 )  # fmt: skip
 
 
+class _FrontMatterDumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes any string a plain or single-quoted scalar would change.
+
+    Feed text is cleaned upstream, but the renderer must round-trip any string exactly: YAML
+    folds line breaks (including NEL, U+2028, U+2029) and trims whitespace in other styles,
+    while double quotes can escape every character.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Non-printable covers controls, NEL, U+2028/U+2029 and the BOM.
+    risky = not value.isprintable() or value != value.strip(" ")
+    style = '"' if risky else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_str)
+
+
 def _timestamp(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
@@ -52,8 +71,9 @@ def front_matter(article: Article) -> dict[str, Any]:
 
 
 def render_markdown(article: Article) -> bytes:
-    header = yaml.safe_dump(
+    header = yaml.dump(
         front_matter(article),
+        Dumper=_FrontMatterDumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from newswire.keywords import extract_tags
+
+
+def test_stop_words_numbers_and_publisher_are_dropped() -> None:
+    tags = extract_tags(
+        "Russia-Ukraine war: List of key events, day 1,407",
+        "",
+        exclude=["Al Jazeera"],
+    )
+    assert tags == ("russia", "ukraine", "war", "events")
+
+
+def test_configured_tags_come_first_and_limit_applies() -> None:
+    tags = extract_tags(
+        "alpha beta gamma delta epsilon zeta theta iota kappa", "", configured=["World"]
+    )
+    assert tags[0] == "world"
+    assert len(tags) == 8
+
+
+def test_title_words_outrank_text_words() -> None:
+    tags = extract_tags("Harbour wall", "budget budget budget council")
+    assert tags[:2] == ("harbour", "wall")
+    assert tags[2] == "budget"
+
+
+def test_ukrainian_and_russian_stop_words() -> None:
+    assert extract_tags("Війна в Україні та на фронті", "", language="uk") == (
+        "війна", "україні", "фронті"
+    )  # fmt: skip
+    assert "и" not in extract_tags("Москва и Киев", "", language="ru")
+
+
+def test_german_french_spanish_stop_words() -> None:
+    assert extract_tags("Die Regierung und der Kanzler", "", language="de") == (
+        "regierung",
+        "kanzler",
+    )
+    assert extract_tags("Le président et les ministres", "", language="fr") == (
+        "président",
+        "ministres",
+    )
+    assert extract_tags("El gobierno y los ministros", "", language="es") == (
+        "gobierno",
+        "ministros",
+    )
+
+
+def test_possessive_suffix_is_removed_and_order_is_stable() -> None:
+    first = extract_tags("Zelensky’s plan for peace", "plan plan")
+    assert first == extract_tags("Zelensky’s plan for peace", "plan plan")
+    assert "zelensky" in first

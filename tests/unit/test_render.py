@@ -1,0 +1,119 @@
+"""render_markdown: YAML front matter in the contract's order that parses back exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswire.models import Article, FeedConfig, RelatedLink
+from newswire.render import FRONT_MATTER_KEYS, parse_markdown, render_markdown
+
+from .helpers import GOOGLE_NEWS_WORLD, fixture_articles
+
+REFERENCE_KEYS = [
+    "title", "date", "description", "summary", "slug", "image", "link", "source", "categories",
+    "tags", "draft",
+]  # fmt: skip
+WORLD = FeedConfig(url=GOOGLE_NEWS_WORLD, name="google-news-world", section="world")
+
+
+def sample(**changes: object) -> Article:
+    article = Article(
+        id="0123456789abcdef0123",
+        guid="g",
+        title="A title",
+        date=datetime(2026, 1, 1, 8, 0, tzinfo=UTC),
+        description="d",
+        summary="s",
+        slug="a-title",
+        image=None,
+        link="https://example.com/a",
+        source="https://example.com/feed",
+        categories=("example.com",),
+        tags=("alpha",),
+        section="news",
+        feeds=("example",),
+        body="Body text.",
+        content_hash="h",
+    )
+    return dataclasses.replace(article, **changes)  # type: ignore[arg-type]
+
+
+def test_reference_item_front_matter_field_by_field() -> None:
+    article = fixture_articles("google-news-world.xml", WORLD)[0]
+    meta, body = parse_markdown(render_markdown(article))
+    assert list(meta)[: len(REFERENCE_KEYS)] == REFERENCE_KEYS
+    assert meta["title"] == "Russia-Ukraine war: List of key events, day 1,407"
+    assert meta["date"] == "2026-01-01T08:14:00+00:00"
+    assert meta["description"] == article.description
+    assert meta["summary"] == article.summary
+    assert meta["slug"] == "russia-ukraine-war-list-of-key-events-day-1407"
+    assert meta["image"] == ""
+    assert meta["link"] == article.link
+    assert meta["source"] == GOOGLE_NEWS_WORLD
+    assert meta["categories"] == ["aljazeera.com"]
+    assert meta["tags"] == list(article.tags)
+    assert meta["draft"] is False
+    assert meta["publisher"] == "Al Jazeera"
+    assert meta["publisher_url"] == "https://www.aljazeera.com"
+    assert meta["guid"] == article.guid
+    assert meta["feed"] == ["google-news-world"]
+    assert meta["related"][0] == {
+        "title": "War update: 131 clashes on front line, most attacks take place in Pokrovsk "
+        "sector",
+        "url": article.related[0].url,
+        "publisher": "Ukrinform",
+    }
+    assert meta["id"] == article.id
+    assert "lastmod" not in meta and "url_original" not in meta
+    assert body == article.body + "\n"
+
+
+def test_keys_follow_the_contract_order() -> None:
+    article = sample(
+        lastmod=datetime(2026, 1, 2, tzinfo=UTC),
+        publisher="P",
+        publisher_url="https://p.example",
+        url_original="https://p.example/a",
+        related=(RelatedLink("t", "https://u.example", "P2"),),
+    )
+    meta, _ = parse_markdown(render_markdown(article))
+    assert tuple(meta) == FRONT_MATTER_KEYS
+    assert meta["lastmod"] == "2026-01-02T00:00:00+00:00"
+
+
+def test_output_starts_and_ends_like_a_hugo_page() -> None:
+    data = render_markdown(sample())
+    assert data.startswith(b"---\ntitle: A title\n")
+    assert b"\n---\n\nBody text.\n" in data
+    assert data.endswith(b"\n") and not data.endswith(b"\n\n")
+
+
+TRICKY = st.sampled_from(
+    [": ", "---", "#", "'", '"', "no", "yes", "~", "null", "2024-01-01", "!!python/object:x",
+     "\u2028", "\u2029", "\ufeff", "\x00", "\x1b", "{{<", "- item", "|", ">", "@", "`", "%"]
+)  # fmt: skip
+TEXT = st.lists(st.one_of(st.text(), TRICKY), max_size=6).map("".join)
+
+
+@settings(max_examples=300)
+@given(title=TEXT, summary=TEXT, tag=TEXT, publisher=TEXT)
+def test_any_text_round_trips_through_yaml(
+    title: str, summary: str, tag: str, publisher: str
+) -> None:
+    article = sample(title=title, summary=summary, tags=(tag,), publisher=publisher)
+    meta, _ = parse_markdown(render_markdown(article))
+    assert meta["title"] == title
+    assert meta["summary"] == summary
+    assert meta["tags"] == [tag]
+    assert meta["publisher"] == publisher
+
+
+def test_front_matter_is_safe_yaml() -> None:
+    data = render_markdown(sample(title="!!python/object/apply:os.system ['x']"))
+    header = data.decode().split("---\n")[1]
+    assert yaml.safe_load(header)["title"] == "!!python/object/apply:os.system ['x']"

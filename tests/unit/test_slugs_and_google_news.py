@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newswire.googlenews import decode_publisher_url, parse_related, split_title
+from newswire.slugs import SLUG_PATTERN, content_key, make_slug, slug_candidates
+
+
+def test_cyrillic_publisher_gives_a_readable_latin_slug() -> None:
+    assert make_slug("Українські Національні Новини", "abc") == "ukrainski-natsionalni-novini"
+
+
+def test_slug_is_cut_at_a_word_within_80_characters() -> None:
+    slug = make_slug("word " * 40, "abc")
+    assert len(slug) <= 80 and not slug.endswith("-") and slug.startswith("word-word")
+
+
+@given(st.text(), st.text(alphabet="0123456789abcdef", min_size=20, max_size=20))
+def test_any_title_gives_a_valid_slug_and_key(title: str, article_id: str) -> None:
+    slug = make_slug(title, article_id)
+    assert SLUG_PATTERN.match(slug)
+    for candidate in slug_candidates(slug, article_id):
+        assert SLUG_PATTERN.match(candidate)
+        key = content_key("news", datetime(2026, 1, 1, tzinfo=UTC), candidate)
+        assert key.startswith("content/news/2026/01/") and ".." not in key
+
+
+@pytest.mark.parametrize("bad", ["../../index", "..", "a/b", "a\x00b", "x" * 2000, ""])
+def test_keys_refuse_anything_but_a_slug(bad: str) -> None:
+    with pytest.raises(ValueError, match="refusing"):
+        content_key("news", datetime(2026, 1, 1, tzinfo=UTC), bad)
+
+
+def test_suffixed_candidates_are_distinct_and_stable() -> None:
+    candidates = slug_candidates("a-title", "0123456789abcdef0123")
+    assert candidates[:2] == ["a-title", "a-title-012345"]
+    assert len(set(candidates)) == len(candidates)
+
+
+def test_split_title_only_strips_the_publisher_suffix() -> None:
+    assert split_title("Peace talks - Kyiv - Reuters", "Reuters") == "Peace talks - Kyiv"
+    assert split_title("Peace talks - Kyiv", "Reuters") == "Peace talks - Kyiv"
+    assert split_title("Peace talks - Kyiv", None) == "Peace talks - Kyiv"
+
+
+def test_parse_related_reads_titles_urls_and_publishers() -> None:
+    html = (
+        '<ol><li><a href="https://news.google.com/rss/articles/A">One &amp; two</a>&nbsp;&nbsp;'
+        '<font color="#6f6f6f">Pub One</font></li>'
+        '<li><a href="https://news.google.com/rss/articles/B">Three</a></li></ol>'
+    )
+    items = parse_related(html)
+    assert [(i.title, i.url, i.publisher) for i in items] == [
+        ("One & two", "https://news.google.com/rss/articles/A", "Pub One"),
+        ("Three", "https://news.google.com/rss/articles/B", None),
+    ]
+
+
+def _legacy_id(url: str) -> str:
+    raw = url.encode()
+    return (
+        base64.urlsafe_b64encode(b"\x08\x13\x22" + bytes([len(raw)]) + raw + b"\xd2\x01\x00")
+        .decode()
+        .rstrip("=")
+    )
+
+
+def test_legacy_article_ids_decode_offline() -> None:
+    url = "https://example.com/news/2020/story.html"
+    link = f"https://news.google.com/rss/articles/{_legacy_id(url)}?oc=5"
+    assert decode_publisher_url(link) == url
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://news.google.com/rss/articles/CBMijwFBVV95cUxQckRWN3lTazhIbDlZQnp1TjVzaEtL?oc=5",
+        "https://news.google.com/rss/articles/!!!notbase64",
+        "https://example.com/rss/articles/CBMi",
+        "https://news.google.com/topics/abc",
+    ],
+)
+def test_undecodable_ids_give_none(link: str) -> None:
+    assert decode_publisher_url(link) is None
