@@ -195,11 +195,28 @@ class Fetcher:
         return b"".join(chunks)
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost readable cause of a requests error, without the URL noise."""
-    text = str(exc)
-    for marker in ("Caused by ", "Failed to resolve", "Connection refused", "timed out"):
-        if marker in text:
-            start = text.index(marker)
-            return text[start:].strip("()'\" ")[:200]
-    return text[:200]
+def _reason(exc: BaseException) -> str:
+    """Plain words for a connection failure, from the innermost urllib3/socket cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = type(current).__name__
+        if name == "NameResolutionError":
+            host = getattr(getattr(current, "conn", None), "host", None)
+            return f"cannot resolve host {host or '?'} (DNS lookup failed; offline?)"
+        if isinstance(current, ConnectionRefusedError) or "Connection refused" in str(current):
+            return "connection refused"
+        if isinstance(current, TimeoutError) or "timed out" in str(current).lower():
+            return "no answer in time"
+        if name == "SSLError" or "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return "TLS error: the certificate could not be verified"
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+            continue
+        if current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+            continue
+        current = current.__cause__ or current.__context__
+    return str(exc)[:200]

@@ -44,11 +44,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(*, verbosity: int = 0, json_lines: bool = False) -> None:
-    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
+    # The run summary reports every failed feed, so by default only errors are logged.
+    level = (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # urllib3 warns on every retry; the run's summary already reports what finally failed.
     for noisy in ("urllib3", "botocore", "boto3"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 2 else logging.ERROR)
