@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
+from newswire.netguard import AddressPolicy
 from newswire.ports import ArticleIndex, ContentStore
 
 INDEX_FILE = "newswire.sqlite3"
@@ -26,6 +27,7 @@ class Settings:
     region: str | None = None
     workers: int = 8
     allow_local: bool = False
+    allow_hosts: tuple[str, ...] = ()
     limits: FetchLimits = field(default_factory=FetchLimits)
 
     @property
@@ -91,7 +93,11 @@ def build_index(settings: Settings) -> ArticleIndex:
 
 def build_ingestor(settings: Settings) -> Ingestor:
     return Ingestor(
-        fetcher=Fetcher(settings.limits, allow_local=settings.allow_local),
+        fetcher=Fetcher(
+            settings.limits,
+            allow_local=settings.allow_local,
+            policy=AddressPolicy.from_env(settings.allow_hosts),
+        ),
         store=build_store(settings),
         index=build_index(settings),
         workers=settings.workers,

@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--section", default="news", help="section for FEEDs given on the command line"
     )
     run.add_argument("--workers", type=int, default=8, help="feeds fetched at once (default: 8)")
+    run.add_argument(
+        "--allow-host", action="append", default=[], metavar="HOST_OR_CIDR",
+        help="also fetch from this private host or network (repeatable; feeds on loopback or "
+        "private addresses are refused otherwise). Same as NEWSWIRE_ALLOW_HOSTS.",
+    )  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _backend_options(run)
@@ -182,11 +187,18 @@ def print_summary(summary: RunSummary, settings: Settings, out: TextIO) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     allow_local = True  # the CLI user chose these paths; the Lambda never allows local files
+    allow_hosts = list(args.allow_host)
     if args.feeds:
         feeds = feeds_from_urls(args.feeds, section=args.section)
     else:
-        feeds = load_config(args.config).feeds
-    settings = _settings(args, workers=max(1, args.workers), allow_local=allow_local)
+        config = load_config(args.config)
+        feeds, allow_hosts = config.feeds, [*config.allow_hosts, *allow_hosts]
+    settings = _settings(
+        args,
+        workers=max(1, args.workers),
+        allow_local=allow_local,
+        allow_hosts=tuple(allow_hosts),
+    )
     ingestor = build_ingestor(settings)
     progress = _Progress(sum(f.enabled for f in feeds), enabled=not args.quiet)
     try:

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from newswire import __version__
 from newswire.models import FeedState, Fetched, FetchError, NotModified
+from newswire.netguard import AddressPolicy, BlockedAddress, GuardedAdapter
 
 USER_AGENT = f"newswire/{__version__} (+https://github.com/newswire/newswire; feed fetcher)"
 ACCEPT = (
@@ -36,10 +36,17 @@ class FetchLimits:
     deadline: float = 30.0
     max_bytes: int = 15 * 1024 * 1024
     retries: int = 2
+    max_redirects: int = 5
 
 
-def build_session(limits: FetchLimits, pool_size: int = 10) -> requests.Session:
-    """One session for the whole run, so connections to a host are reused across feeds."""
+def build_session(
+    limits: FetchLimits, policy: AddressPolicy, pool_size: int = 10
+) -> requests.Session:
+    """One session for the whole run, so connections to a host are reused across feeds.
+
+    Every connection, redirects included, goes through the SSRF guard; proxies and .netrc from
+    the environment are ignored so that the guard sees the real destination.
+    """
     retry = Retry(
         total=limits.retries,
         connect=limits.retries,
@@ -53,8 +60,12 @@ def build_session(limits: FetchLimits, pool_size: int = 10) -> requests.Session:
         respect_retry_after_header=False,
         raise_on_status=False,
     )
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = GuardedAdapter(
+        policy, max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size
+    )
     session = requests.Session()
+    session.trust_env = False
+    session.max_redirects = limits.max_redirects
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
@@ -89,9 +100,11 @@ class Fetcher:
         *,
         session: requests.Session | None = None,
         allow_local: bool = False,
+        policy: AddressPolicy | None = None,
     ) -> None:
         self.limits = limits or FetchLimits()
-        self.session = session or build_session(self.limits)
+        self.policy = policy or AddressPolicy.from_env()
+        self.session = session or build_session(self.limits, self.policy)
         self.allow_local = allow_local
 
     def fetch(self, url: str, state: FeedState | None = None) -> Fetched | NotModified:
@@ -133,6 +146,12 @@ class Fetcher:
                 timeout=(self.limits.connect_timeout, self.limits.read_timeout),
                 stream=True,
             )
+        except BlockedAddress as exc:
+            raise FetchError(str(exc)) from exc
+        except requests.exceptions.TooManyRedirects as exc:
+            raise FetchError(f"more than {self.limits.max_redirects} redirects") from exc
+        except requests.exceptions.InvalidSchema as exc:
+            raise FetchError("redirected to a URL that is not http or https") from exc
         except requests.exceptions.ConnectionError as exc:
             raise FetchError(f"cannot connect: {_reason(exc)}") from exc
         except requests.exceptions.Timeout as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -55,6 +56,7 @@ def run_scheduled(
     settings = Settings.from_env(env)
     config = load_lambda_config(settings, env)
     feeds = feeds_from_event(detail, config)
+    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts)
     return build_ingestor(settings).run(feeds, seconds_left=seconds_left)
 
 
