@@ -41,6 +41,7 @@ log = logging.getLogger("newswire.ingest")
 BACKOFF_AFTER_ERRORS = 3
 MAX_BACKOFF = timedelta(hours=24)
 COMMIT_ATTEMPTS = 3
+RUN_MARGIN_SECONDS = 10.0
 
 
 def utc_now() -> datetime:
@@ -78,8 +79,11 @@ class Ingestor:
         started = time.monotonic()
         enabled = [f for f in feeds if f.enabled]
 
+        # A feed is started only if its fetch can finish (deadline) and its writes too (margin).
+        needed = self.fetcher.limits.deadline + RUN_MARGIN_SECONDS
+
         def one(feed: FeedConfig) -> FeedResult:
-            if seconds_left is not None and seconds_left() < 10:
+            if seconds_left is not None and seconds_left() < needed:
                 result = FeedResult(
                     feed.feed_id, feed.url, FeedStatus.SKIPPED, error="not reached: out of time"
                 )
