@@ -43,7 +43,7 @@ CASES = {
         name="novyny-poltava",
         section="ukraine",
         language="uk",
-    ),  # fmt: skip
+    ),
 }
 
 
