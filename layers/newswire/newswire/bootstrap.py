@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from newswire.enrich import EnrichOptions
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
 from newswire.netguard import AddressPolicy
@@ -28,6 +29,7 @@ class Settings:
     workers: int = 8
     allow_local: bool = False
     allow_hosts: tuple[str, ...] = ()
+    enrich: EnrichOptions = field(default_factory=EnrichOptions)
     limits: FetchLimits = field(default_factory=FetchLimits)
 
     @property
@@ -101,4 +103,5 @@ def build_ingestor(settings: Settings) -> Ingestor:
         store=build_store(settings),
         index=build_index(settings),
         workers=settings.workers,
+        enrich=settings.enrich,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -15,6 +16,7 @@ from newswire import __version__
 from newswire.adapters.codec import record_to_dict
 from newswire.bootstrap import Settings, build_index, build_ingestor
 from newswire.config import ConfigError, feeds_from_urls, load_config
+from newswire.enrich import EnrichOptions
 from newswire.logs import configure_logging
 from newswire.models import FeedResult, FeedStatus, RunSummary
 from newswire.ports import StorageError
@@ -112,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="also fetch from this private host or network (repeatable; feeds on loopback or "
         "private addresses are refused otherwise). Same as NEWSWIRE_ALLOW_HOSTS.",
     )  # fmt: skip
+    run.add_argument(
+        "--og-image", action="store_true",
+        help="for articles without an image, read og:image from the article page (opt-in)",
+    )  # fmt: skip
+    run.add_argument(
+        "--resolve-google-news", action="store_true",
+        help="ask Google for the publisher URL behind new-style Google News links "
+        "(opt-in; rate-limited and time-boxed)",
+    )  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _backend_options(run)
@@ -188,16 +199,24 @@ def print_summary(summary: RunSummary, settings: Settings, out: TextIO) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     allow_local = True  # the CLI user chose these paths; the Lambda never allows local files
     allow_hosts = list(args.allow_host)
+    enrich = EnrichOptions()
     if args.feeds:
         feeds = feeds_from_urls(args.feeds, section=args.section)
     else:
         config = load_config(args.config)
         feeds, allow_hosts = config.feeds, [*config.allow_hosts, *allow_hosts]
+        enrich = config.enrich
+    enrich = dataclasses.replace(
+        enrich,
+        og_image=enrich.og_image or args.og_image,
+        google_news_urls=enrich.google_news_urls or args.resolve_google_news,
+    )
     settings = _settings(
         args,
         workers=max(1, args.workers),
         allow_local=allow_local,
         allow_hosts=tuple(allow_hosts),
+        enrich=enrich,
     )
     ingestor = build_ingestor(settings)
     progress = _Progress(sum(f.enabled for f in feeds), enabled=not args.quiet)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import yaml
 from slugify import slugify
 
+from newswire.enrich import EnrichOptions
 from newswire.models import FeedConfig
 
 SECTION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -43,6 +44,7 @@ class ConfigError(ValueError):
 class Config:
     feeds: tuple[FeedConfig, ...]
     allow_hosts: tuple[str, ...] = ()
+    enrich: EnrichOptions = field(default_factory=EnrichOptions)
 
 
 def load_config(path: Path | str) -> Config:
@@ -61,7 +63,7 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: expected a mapping with a 'feeds' list at the top")
-    unknown = set(data) - {"feeds", "defaults", "allow_hosts"}
+    unknown = set(data) - {"feeds", "defaults", "allow_hosts", "enrich"}
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -80,7 +82,30 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
     allow = data.get("allow_hosts") or []
     if not isinstance(allow, list) or not all(isinstance(h, str) for h in allow):
         raise ConfigError(f"{source}: 'allow_hosts' must be a list of host names or CIDRs")
-    return Config(feeds=feeds, allow_hosts=tuple(allow))
+    return Config(
+        feeds=feeds, allow_hosts=tuple(allow), enrich=_enrich_options(data.get("enrich"), source)
+    )
+
+
+def _enrich_options(raw: object, source: str) -> EnrichOptions:
+    if raw is None:
+        return EnrichOptions()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: 'enrich' must be a mapping")
+    flags = {"og_image", "google_news_urls"}
+    for key, value in raw.items():
+        if key not in {*flags, "budget_seconds"}:
+            raise ConfigError(f"{source}: enrich: unknown field {key!r}")
+        if (key in flags) != isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}: enrich: field {key!r} has the wrong type")
+    budget = float(raw.get("budget_seconds", 20.0))
+    if not 0 < budget <= 600:
+        raise ConfigError(f"{source}: enrich: field 'budget_seconds' must be between 0 and 600")
+    return EnrichOptions(
+        og_image=bool(raw.get("og_image", False)),
+        google_news_urls=bool(raw.get("google_news_urls", False)),
+        budget_seconds=budget,
+    )
 
 
 def _mapping(raw: object, source: str, index: int) -> Mapping[str, Any]:

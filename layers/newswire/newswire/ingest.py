@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newswire.decide import decide, index_record
+from newswire.enrich import Enricher, EnrichOptions
 from newswire.fetch import Fetcher
 from newswire.models import (
     Article,
@@ -66,6 +67,8 @@ class Ingestor:
     index: ArticleIndex
     clock: Callable[[], datetime] = utc_now
     workers: int = 8
+    enrich: EnrichOptions = dataclasses.field(default_factory=EnrichOptions)
+    _enricher: Enricher | None = dataclasses.field(default=None, init=False, repr=False)
 
     def run(
         self,
@@ -78,6 +81,9 @@ class Ingestor:
         stops the others; feeds not started before `seconds_left()` runs low are reported."""
         started = time.monotonic()
         enabled = [f for f in feeds if f.enabled]
+        self._enricher = (
+            Enricher(self.enrich, self.fetcher.session) if self.enrich.enabled else None
+        )
 
         # A feed is started only if its fetch can finish (deadline) and its writes too (margin).
         needed = self.fetcher.limits.deadline + RUN_MARGIN_SECONDS
@@ -198,6 +204,10 @@ class Ingestor:
             decision = decide(article, existing, now)
             if decision.outcome is Outcome.UNCHANGED:
                 return Outcome.UNCHANGED
+            if self._enricher is not None:
+                decision = dataclasses.replace(
+                    decision, article=self._enricher.enrich(decision.article)
+                )
             if decision.outcome is Outcome.UPDATED:
                 assert decision.key is not None
                 self.store.put(decision.key, render_markdown(decision.article))

@@ -56,7 +56,7 @@ def run_scheduled(
     settings = Settings.from_env(env)
     config = load_lambda_config(settings, env)
     feeds = feeds_from_event(detail, config)
-    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts)
+    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts, enrich=config.enrich)
     return build_ingestor(settings).run(feeds, seconds_left=seconds_left)
 
 
