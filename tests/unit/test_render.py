@@ -70,7 +70,7 @@ def test_reference_item_front_matter_field_by_field() -> None:
     }
     assert meta["id"] == article.id
     assert "lastmod" not in meta and "url_original" not in meta
-    assert body == article.body + "\n"
+    assert body == article.body
 
 
 def test_keys_follow_the_contract_order() -> None:

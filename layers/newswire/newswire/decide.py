@@ -6,10 +6,39 @@ Does not interact with any dependency; it only processes values.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from newswire.models import Article, IndexRecord, Outcome
+from newswire.models import Article, IndexRecord, Outcome, RelatedLink
+
+
+def content_hash(
+    *,
+    title: str,
+    description: str,
+    summary: str,
+    link: str,
+    categories: Iterable[str],
+    tags: Iterable[str],
+    body: str,
+    publisher: str | None,
+    publisher_url: str | None,
+    related: Iterable[RelatedLink],
+) -> str:
+    """A digest of what a reader sees, from values that are all in the rendered page, so that
+    `newswire reindex` can recompute it from the Markdown alone. The image and url_original are
+    left out: opt-in enrichment may fill them after this is computed."""
+    fields = {
+        "title": title, "description": description, "summary": summary, "link": link,
+        "categories": list(categories), "tags": list(tags), "body": body,
+        "publisher": publisher or "", "publisher_url": publisher_url or "",
+        "related": [(r.title, r.url, r.publisher or "") for r in related],
+    }  # fmt: skip
+    data = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

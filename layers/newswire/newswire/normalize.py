@@ -8,13 +8,13 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from newswire import googlenews
+from newswire.decide import content_hash
 from newswire.keywords import extract_tags
 from newswire.markdown import (
     escape_link_text,
@@ -203,15 +203,11 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     summary = truncate(summary_text, SUMMARY_LIMIT)
     image = entry_image(entry, content_html or summary_html, link or None)
     date = entry_date(entry, now)
-    fields = {
-        "title": title, "description": description, "summary": summary, "image": image,
-        "link": link, "categories": categories, "tags": tags, "body": body,
-        "publisher": publisher, "publisher_url": publisher_url, "url_original": url_original,
-        "related": [(r.title, r.url, r.publisher) for r in related],
-    }  # fmt: skip
-    content_hash = hashlib.sha256(
-        json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    ).hexdigest()[:32]
+    digest = content_hash(
+        title=title, description=description, summary=summary, link=link,
+        categories=categories, tags=tags, body=body, publisher=publisher,
+        publisher_url=publisher_url, related=related,
+    )  # fmt: skip
     return Article(
         id=article_id,
         guid=guid,
@@ -228,7 +224,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         section=feed.section,
         feeds=(feed.feed_id,),
         body=body,
-        content_hash=content_hash,
+        content_hash=digest,
         publisher=publisher,
         publisher_url=publisher_url,
         url_original=url_original,

@@ -91,4 +91,5 @@ def parse_markdown(data: bytes) -> tuple[dict[str, Any], str]:
     meta = yaml.safe_load(text[4 : end + 1])
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping")
-    return meta, text[end + 5 :].lstrip("\n")
+    body = text[end + 5 :].removeprefix("\n").removesuffix("\n")
+    return meta, body
