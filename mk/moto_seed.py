@@ -1,0 +1,67 @@
+"""Create env.json's bucket and table on a running moto server (used by `make moto-server`).
+
+The table is built from template.yaml's IndexTable, like the tests' tables, so `sam local
+invoke` writes to the same schema as the deployed stack. Waits for the server to answer first.
+
+    python mk/moto_seed.py http://127.0.0.1:5000
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.cfn import load_template
+
+REPO = Path(__file__).resolve().parent.parent
+CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's well-known fake
+    )
+
+
+def wait_for(endpoint_url: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client("s3", endpoint_url).list_buckets()
+            return
+        except (BotoCoreError, ClientError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def seed(endpoint_url: str) -> None:
+    names = json.loads((REPO / "env.json").read_text(encoding="utf-8"))["IngestFunction"]
+    bucket, table = names["CONTENT_BUCKET"], names["INDEX_TABLE"]
+    wait_for(endpoint_url)
+    client("s3", endpoint_url).create_bucket(Bucket=bucket)
+    properties = load_template(REPO / "template.yaml")["Resources"]["IndexTable"]["Properties"]
+    kwargs = {key: properties[key] for key in CREATE_TABLE_KEYS if key in properties}
+    dynamodb = client("dynamodb", endpoint_url)
+    try:
+        dynamodb.create_table(TableName=table, **kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise
+    print(f"moto at {endpoint_url}: bucket {bucket} and table {table} ready", flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    seed(sys.argv[1])
