@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,9 @@ class Ingestor:
     clock: Callable[[], datetime] = utc_now
     workers: int = 8
     enrich: EnrichOptions = dataclasses.field(default_factory=EnrichOptions)
+    lease_seconds: float = 900.0
+    """How long a feed's ingest lease lasts: at least the longest a worker may run."""
+    owner: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     _enricher: Enricher | None = dataclasses.field(default=None, init=False, repr=False)
 
     def run(
@@ -104,25 +108,44 @@ class Ingestor:
         return RunSummary.of(results, time.monotonic() - started)
 
     def ingest_feed(self, feed: FeedConfig) -> FeedResult:
+        """Ingest one feed under its lease, so that overlapping runs and redelivered messages
+        never work on the same feed at once. Saving the feed's state releases the lease."""
+        now = self.clock()
         try:
-            return self._ingest_feed(feed)
+            leased, state = self.index.acquire_lease(
+                feed.feed_id, self.owner, now=now, until=now + timedelta(seconds=self.lease_seconds)
+            )
+        except StorageError as exc:
+            return FeedResult(
+                feed.feed_id, feed.url, FeedStatus.FAILED, error=f"index unavailable: {exc}"
+            )
+        if not leased:
+            log.info("feed skipped: another run is ingesting it", extra={"feed": feed.feed_id})
+            return FeedResult(
+                feed.feed_id, feed.url, FeedStatus.SKIPPED, error="being ingested by another run"
+            )
+        try:
+            return self._ingest_feed(feed, state, now)
         except Exception as exc:  # the last guard: one feed's bug must not stop the run
             log.exception("feed failed unexpectedly", extra={"feed": feed.feed_id})
+            self._release(feed)
             return FeedResult(
                 feed.feed_id, feed.url, FeedStatus.FAILED, error=f"internal error: {exc!r}"
             )
 
-    def _ingest_feed(self, feed: FeedConfig) -> FeedResult:
-        now = self.clock()
+    def _release(self, feed: FeedConfig) -> None:
         try:
-            state = self.index.get_feed_state(feed.feed_id)
-        except StorageError as exc:
-            return self._failed(feed, None, now, f"index unavailable: {exc}", save=False)
+            self.index.release_lease(feed.feed_id, self.owner)
+        except StorageError as exc:  # it expires by itself
+            log.warning("lease not released", extra={"feed": feed.feed_id, "error": str(exc)})
+
+    def _ingest_feed(self, feed: FeedConfig, state: FeedState | None, now: datetime) -> FeedResult:
         base = state or FeedState(feed_id=feed.feed_id, url=feed.url)
         if state and state.not_before and now < state.not_before:
             reason = f"backing off until {state.not_before.isoformat(timespec='seconds')}"
             log.info("feed skipped", extra={"feed": feed.feed_id, "reason": reason})
-            return FeedResult(feed.feed_id, feed.url, FeedStatus.SKIPPED, error=None)
+            self._release(feed)
+            return FeedResult(feed.feed_id, feed.url, FeedStatus.SKIPPED, error=reason)
 
         try:
             fetched = self.fetcher.fetch(feed.url, state)
@@ -250,27 +273,27 @@ class Ingestor:
     def _failed(
         self,
         feed: FeedConfig,
-        base: FeedState | None,
+        base: FeedState,
         now: datetime,
         error: str,
         *,
         retry_after: float | None = None,
-        save: bool = True,
     ) -> FeedResult:
         log.warning("feed failed", extra={"feed": feed.feed_id, "url": feed.url, "error": error})
-        if save and base is not None:
-            errors = base.consecutive_errors + 1
-            self._save_state(dataclasses.replace(
-                base, url=feed.url, last_fetch=now, last_status=f"error: {error}",
-                consecutive_errors=errors, not_before=backoff_until(now, errors, retry_after),
-            ))  # fmt: skip
+        errors = base.consecutive_errors + 1
+        self._save_state(dataclasses.replace(
+            base, url=feed.url, last_fetch=now, last_status=f"error: {error}",
+            consecutive_errors=errors, not_before=backoff_until(now, errors, retry_after),
+        ))  # fmt: skip
         return FeedResult(feed.feed_id, feed.url, FeedStatus.FAILED, error=error)
 
     def _save_state(self, state: FeedState) -> None:
+        """Save the feed's state last, releasing its lease with it."""
         try:
-            self.index.save_feed_state(state)
+            self.index.save_feed_state(state, owner=self.owner)
         except StorageError as exc:
-            # Not saving validators only costs a full fetch next time; nothing is lost.
+            # Not saving validators only costs a full fetch next time; nothing is lost, and
+            # the lease expires by itself.
             log.error("feed state not saved", extra={"feed": state.feed_id, "error": str(exc)})
 
 

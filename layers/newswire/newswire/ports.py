@@ -76,10 +76,32 @@ class ArticleIndex(Protocol):
         """The stored state of a feed, or None if it was never fetched."""
         ...
 
-    def save_feed_state(self, state: FeedState) -> None:
-        """Store a feed's state (replacing the previous one)."""
+    def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
+        """Store a feed's state (replacing the previous one). With `owner`, this also releases
+        that owner's lease on the feed, and stores nothing if another owner holds it now."""
         ...
 
     def feed_states(self) -> list[FeedState]:
         """Every stored feed state."""
+        ...
+
+    def acquire_lease(
+        self, feed_id: str, owner: str, *, now: datetime, until: datetime
+    ) -> tuple[bool, FeedState | None]:
+        """Take the feed's ingest lease for `owner` until `until`, unless another owner holds an
+        unexpired one; returns (taken, the feed's stored state) in one round trip. Atomic: of
+        two concurrent callers, one gets True. Re-acquiring one's own lease succeeds."""
+        ...
+
+    def release_lease(self, feed_id: str, owner: str) -> None:
+        """Give the lease back, if `owner` still holds it (else do nothing)."""
+        ...
+
+
+class FeedQueue(Protocol):
+    """Where the dispatcher puts one message per due feed (an SQS queue)."""
+
+    def send(self, bodies: Sequence[str]) -> None:
+        """Send every body, in batches; raises StorageError if some could not be sent after
+        retries (those sent stay sent: the worker's lease makes a repeat harmless)."""
         ...

@@ -3,7 +3,9 @@
 Table layout (the schema itself lives once, in template.yaml):
   pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index
   pk = "S#<section>/<slug>"    slug claim, written in the same transaction as its article
-  pk = "F#<feed id>"           feed state (validators, last status, errors, not-before)
+  pk = "F#<feed id>"           feed state (validators, last status, errors, not-before), and
+                               the feed's ingest lease (lease_owner, lease_until) on the same
+                               item, so a feed that is not modified costs two requests in all
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from newswire.ports import SlugTaken, StorageError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
 BATCH_GET_LIMIT = 100
@@ -252,13 +255,28 @@ class DynamoIndex:
             raise StorageError(
                 f"DynamoDB read of feed {feed_id} failed: {_error_text(exc)}"
             ) from exc
-        item = response.get("Item")
-        return state_from_dict(_from_item(item)) if item else None
+        item = _from_item(dict(response.get("Item") or {}))
+        return state_from_dict(item) if "url" in item else None
 
-    def save_feed_state(self, state: FeedState) -> None:
+    def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
         data = state_to_dict(state)
         data["pk"] = f"F#{state.feed_id}"
-        self._put(_to_item(data), f"feed {state.feed_id}")
+        request: dict[str, Any] = {"TableName": self.table, "Item": _to_item(data)}
+        if owner is not None:
+            # Writing the item without lease fields releases our lease; if it expired and
+            # another worker holds the feed now, its lease and its state win.
+            request["ConditionExpression"] = "attribute_not_exists(lease_owner) OR lease_owner = :o"
+            request["ExpressionAttributeValues"] = {":o": {"S": owner}}
+        try:
+            self.client.put_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return
+            raise StorageError(
+                f"DynamoDB write of feed {state.feed_id} failed: {_error_text(exc)}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"DynamoDB write of feed {state.feed_id} failed: {exc}") from exc
 
     def feed_states(self) -> list[FeedState]:
         states: list[FeedState] = []
@@ -268,7 +286,111 @@ class DynamoIndex:
                 FilterExpression="begins_with(pk, :f)",
                 ExpressionAttributeValues={":f": {"S": "F#"}},
             ):
-                states.extend(state_from_dict(_from_item(i)) for i in page.get("Items", []))
+                items = (_from_item(i) for i in page.get("Items", []))
+                states.extend(state_from_dict(i) for i in items if "url" in i)
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"DynamoDB scan of feed states failed: {_error_text(exc)}") from exc
         return sorted(states, key=lambda s: s.feed_id)
+
+    def acquire_lease(
+        self, feed_id: str, owner: str, *, now: datetime, until: datetime
+    ) -> tuple[bool, FeedState | None]:
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"F#{feed_id}"}},
+                UpdateExpression="SET lease_owner = :o, lease_until = :u",
+                ConditionExpression=(
+                    "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o"
+                ),
+                ExpressionAttributeValues={
+                    ":o": {"S": owner},
+                    ":u": {"S": utc_sort_key(until)},
+                    ":now": {"S": utc_sort_key(now)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False, None
+            raise StorageError(f"DynamoDB lease of {feed_id} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"DynamoDB lease of {feed_id} failed: {exc}") from exc
+        item = _from_item(dict(response.get("Attributes") or {}))
+        # An item that holds only a lease (first fetch ever) has no state yet.
+        return True, state_from_dict(item) if "url" in item else None
+
+    def release_lease(self, feed_id: str, owner: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"F#{feed_id}"}},
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :o",
+                ExpressionAttributeValues={":o": {"S": owner}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return
+            raise StorageError(f"DynamoDB release of {feed_id} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"DynamoDB release of {feed_id} failed: {exc}") from exc
+
+
+SQS_BATCH = 10
+SEND_ATTEMPTS = 4
+
+
+class SqsFeedQueue:
+    """FeedQueue on an SQS queue: SendMessageBatch, 10 at a time, failed entries retried."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def send(self, bodies: Sequence[str]) -> None:
+        for start in range(0, len(bodies), SQS_BATCH):
+            pending = {str(i): body for i, body in enumerate(bodies[start : start + SQS_BATCH])}
+            for attempt in range(SEND_ATTEMPTS):
+                entries: list[Any] = [{"Id": k, "MessageBody": v} for k, v in pending.items()]
+                try:
+                    response = self.client.send_message_batch(
+                        QueueUrl=self.queue_url, Entries=entries
+                    )
+                except (ClientError, BotoCoreError) as exc:
+                    raise StorageError(f"SQS send failed: {_error_text(exc)}") from exc
+                failed = {f["Id"] for f in response.get("Failed", [])}
+                pending = {k: v for k, v in pending.items() if k in failed}
+                if not pending:
+                    break
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+            if pending:
+                raise StorageError(f"SQS refused {len(pending)} message(s) after retries")
+
+    def redrive(self, dead_letter_url: str, *, limit: int = 10_000) -> int:
+        """Move messages from a dead-letter queue back to this queue; returns how many."""
+        moved = 0
+        while moved < limit:
+            try:
+                response = self.client.receive_message(
+                    QueueUrl=dead_letter_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=1
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise StorageError(f"SQS receive failed: {_error_text(exc)}") from exc
+            messages = response.get("Messages", [])
+            if not messages:
+                break
+            # Sent first, deleted second: a crash in between repeats a message, never loses it.
+            self.send([m["Body"] for m in messages])
+            try:
+                self.client.delete_message_batch(
+                    QueueUrl=dead_letter_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(messages)
+                    ],
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise StorageError(f"SQS delete failed: {_error_text(exc)}") from exc
+            moved += len(messages)
+        return moved

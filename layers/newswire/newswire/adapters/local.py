@@ -29,8 +29,10 @@ class DirectoryStore:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
+        if "\x00" in key:
+            raise StorageError(f"refusing a key with a NUL character: {key!r}")
         path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root) or path == self.root or "\x00" in key:
+        if not path.is_relative_to(self.root) or path == self.root:
             raise StorageError(f"refusing a key outside the content directory: {key!r}")
         return path
 
@@ -88,6 +90,9 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published DESC);
 CREATE TABLE IF NOT EXISTS slug_claims (claim TEXT PRIMARY KEY, owner TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_state (feed_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (
+    feed_id TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL
+);
 """
 
 
@@ -175,12 +180,47 @@ class SqliteIndex:
         rows = self._query("SELECT data FROM feed_state WHERE feed_id = ?", (feed_id,))
         return state_from_dict(json.loads(rows[0][0])) if rows else None
 
-    def save_feed_state(self, state: FeedState) -> None:
-        self._query(
-            "INSERT OR REPLACE INTO feed_state (feed_id, data) VALUES (?, ?)",
-            (state.feed_id, json.dumps(state_to_dict(state))),
-        )
+    def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
+        data = json.dumps(state_to_dict(state))
+        try:
+            with self._lock, self._db:
+                if owner is not None:
+                    row = self._db.execute(
+                        "SELECT owner FROM leases WHERE feed_id = ?", (state.feed_id,)
+                    ).fetchone()
+                    if row and row[0] != owner:
+                        return  # our lease expired and another run holds the feed now
+                    self._db.execute("DELETE FROM leases WHERE feed_id = ?", (state.feed_id,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO feed_state (feed_id, data) VALUES (?, ?)",
+                    (state.feed_id, data),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
 
     def feed_states(self) -> list[FeedState]:
         rows = self._query("SELECT data FROM feed_state ORDER BY feed_id")
         return [state_from_dict(json.loads(data)) for (data,) in rows]
+
+    def acquire_lease(
+        self, feed_id: str, owner: str, *, now: datetime, until: datetime
+    ) -> tuple[bool, FeedState | None]:
+        try:
+            with self._lock, self._db:
+                taken = self._db.execute(
+                    "INSERT INTO leases (feed_id, owner, until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (feed_id) DO UPDATE SET owner = excluded.owner, "
+                    "until = excluded.until "
+                    "WHERE leases.until < ? OR leases.owner = excluded.owner "
+                    "RETURNING owner",
+                    (feed_id, owner, utc_sort_key(until), utc_sort_key(now)),
+                ).fetchall()
+                row = self._db.execute(
+                    "SELECT data FROM feed_state WHERE feed_id = ?", (feed_id,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+        return bool(taken), state_from_dict(json.loads(row[0])) if row else None
+
+    def release_lease(self, feed_id: str, owner: str) -> None:
+        self._query("DELETE FROM leases WHERE feed_id = ? AND owner = ?", (feed_id, owner))
