@@ -27,6 +27,7 @@ class Settings:
     endpoint_url: str | None = None
     region: str | None = None
     workers: int = 8
+    lease_seconds: float = 900.0
     allow_local: bool = False
     allow_hosts: tuple[str, ...] = ()
     enrich: EnrichOptions = field(default_factory=EnrichOptions)
@@ -50,6 +51,8 @@ class Settings:
             table=env["INDEX_TABLE"],
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             workers=int(env.get("FETCH_WORKERS", "8")),
+            # A lease must outlive the function that holds it: the function's timeout.
+            lease_seconds=float(env.get("LEASE_SECONDS", "900")),
             allow_local=False,
         )
 
@@ -104,4 +107,5 @@ def build_ingestor(settings: Settings) -> Ingestor:
         index=build_index(settings),
         workers=settings.workers,
         enrich=settings.enrich,
+        lease_seconds=settings.lease_seconds,
     )

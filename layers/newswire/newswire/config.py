@@ -216,3 +216,17 @@ def feeds_from_urls(urls: Iterable[str], *, section: str = "news") -> tuple[Feed
     )
     _check_unique_names(feeds, "command line")
     return feeds
+
+
+def feed_to_mapping(feed: FeedConfig) -> dict[str, Any]:
+    """The feeds.yaml form of a feed (what the dispatcher puts in an SQS message)."""
+    return {
+        "url": feed.url,
+        "name": feed.name,
+        "section": feed.section,
+        "categories": list(feed.categories),
+        "tags": list(feed.tags),
+        "max_items": feed.max_items,
+        "enabled": feed.enabled,
+        "language": feed.language,
+    }

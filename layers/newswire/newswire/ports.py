@@ -81,8 +81,12 @@ class ArticleIndex(Protocol):
         that owner's lease on the feed, and stores nothing if another owner holds it now."""
         ...
 
+    def get_feed_states(self, feed_ids: Sequence[str]) -> dict[str, FeedState]:
+        """The stored states of those of `feed_ids` that have one (batched)."""
+        ...
+
     def feed_states(self) -> list[FeedState]:
-        """Every stored feed state."""
+        """Every stored feed state (may scan: for operators, not for every run)."""
         ...
 
     def acquire_lease(

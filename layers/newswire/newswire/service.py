@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from newswire.adapters.aws import SqsFeedQueue
 from newswire.bootstrap import Settings, aws_client, build_ingestor
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
-from newswire.models import FeedConfig, RunSummary
+from newswire.dispatch import DispatchSummary, feed_message, plan_dispatch
+from newswire.ingest import Ingestor
+from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
 
 DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
 
@@ -47,21 +53,77 @@ def feeds_from_event(detail: Mapping[str, Any], config: Config) -> tuple[FeedCon
     return tuple(feeds)
 
 
+@functools.lru_cache(maxsize=4)
+def _ingestor(settings: Settings) -> Ingestor:
+    """One per container and settings: warm invocations reuse its HTTP and AWS connections."""
+    return build_ingestor(settings)
+
+
+def _lambda_settings(env: Mapping[str, str]) -> tuple[Settings, Config]:
+    settings = Settings.from_env(env)
+    config = load_lambda_config(settings, env)
+    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts, enrich=config.enrich)
+    return settings, config
+
+
 def run_scheduled(
     detail: Mapping[str, Any],
     *,
     seconds_left: Callable[[], float] | None = None,
     env: Mapping[str, str] = os.environ,
-) -> RunSummary:
-    settings = Settings.from_env(env)
-    config = load_lambda_config(settings, env)
+) -> RunSummary | DispatchSummary:
+    """The scheduled run: ingest inline when few feeds are due (or there is no queue), else
+    send one SQS message per due feed for the workers."""
+    started = time.monotonic()
+    settings, config = _lambda_settings(env)
     feeds = feeds_from_event(detail, config)
-    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts, enrich=config.enrich)
-    return build_ingestor(settings).run(feeds, seconds_left=seconds_left)
+    ingestor = _ingestor(settings)
+    queue_url = env.get("FEEDS_QUEUE_URL")
+    if queue_url:
+        states = ingestor.index.get_feed_states([f.feed_id for f in feeds])
+        plan = plan_dispatch(
+            feeds,
+            states,
+            ingestor.clock(),
+            inline_below=int(env.get("INLINE_FEEDS_BELOW", "20")),
+            queue_available=True,
+        )
+        if not plan.inline:
+            queue = SqsFeedQueue(aws_client("sqs", settings), queue_url)
+            queue.send([feed_message(f) for f in plan.due])
+            return DispatchSummary(
+                dispatched=len(plan.due),
+                waiting=len(plan.waiting),
+                seconds=time.monotonic() - started,
+            )
+    return ingestor.run(feeds, seconds_left=seconds_left)
 
 
-def metric_values(summary: RunSummary) -> dict[str, int]:
+class FeedFailed(Exception):
+    """Raised by the worker for a failed feed, so that only its SQS message is retried."""
+
+
+def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedResult:
+    """The SQS worker's unit of work: one feed, given in the message body as a feeds.yaml
+    mapping. Raises FeedFailed when the feed failed, ConfigError when the body is invalid."""
+    try:
+        spec = json.loads(body)
+    except ValueError as exc:
+        raise ConfigError(f"SQS message: not JSON: {exc}") from exc
+    if not isinstance(spec, Mapping):
+        raise ConfigError("SQS message: expected a feed mapping")
+    feed = feed_from_mapping(spec, where="SQS message")
+    settings, _ = _lambda_settings(env)
+    result = _ingestor(settings).ingest_feed(feed)
+    if result.status is FeedStatus.FAILED:
+        raise FeedFailed(f"{feed.feed_id}: {result.error}")
+    return result
+
+
+def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
     """The run's counts under the metric names the dashboards and alarms use."""
+    if isinstance(summary, DispatchSummary):
+        return {"FeedsDispatched": summary.dispatched, "FeedsWaiting": summary.waiting}
     counts = summary.counts
     return {
         "FeedsFetched": counts["fetched"],

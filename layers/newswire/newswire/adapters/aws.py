@@ -126,12 +126,12 @@ class DynamoIndex:
         self.client = client
         self.table = table
 
-    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
-        unique = list(dict.fromkeys(ids))
-        found: dict[str, IndexRecord] = {}
+    def _batch_get(self, pks: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Items by key, BATCH_GET_LIMIT keys a request, unprocessed keys retried with back-off."""
+        unique = list(dict.fromkeys(pks))
         for start in range(0, len(unique), BATCH_GET_LIMIT):
             keys: list[dict[str, Any]] = [
-                {"pk": {"S": f"A#{i}"}} for i in unique[start : start + BATCH_GET_LIMIT]
+                {"pk": {"S": pk}} for pk in unique[start : start + BATCH_GET_LIMIT]
             ]
             attempt = 0
             while keys:
@@ -142,8 +142,7 @@ class DynamoIndex:
                 except (ClientError, BotoCoreError) as exc:
                     raise StorageError(f"DynamoDB batch get failed: {_error_text(exc)}") from exc
                 for item in response.get("Responses", {}).get(self.table, []):
-                    record = record_from_dict(_from_item(item))
-                    found[record.id] = record
+                    yield _from_item(item)
                 unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
                 keys = list((unprocessed.get(self.table) or {}).get("Keys", []))
                 if keys:
@@ -151,7 +150,15 @@ class DynamoIndex:
                     if attempt > 8:
                         raise StorageError("DynamoDB kept returning unprocessed keys (throttled)")
                     time.sleep(min(0.05 * 2**attempt, 2.0))
-        return found
+
+    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        records = (record_from_dict(item) for item in self._batch_get([f"A#{i}" for i in ids]))
+        return {record.id: record for record in records}
+
+    def get_feed_states(self, feed_ids: Sequence[str]) -> dict[str, FeedState]:
+        items = self._batch_get([f"F#{f}" for f in feed_ids])
+        states = (state_from_dict(item) for item in items if "url" in item)
+        return {state.feed_id: state for state in states}
 
     def _article_item(self, record: IndexRecord) -> dict[str, Any]:
         data = record_to_dict(record)

@@ -198,6 +198,10 @@ class SqliteIndex:
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
 
+    def get_feed_states(self, feed_ids: Sequence[str]) -> dict[str, FeedState]:
+        wanted = set(feed_ids)
+        return {s.feed_id: s for s in self.feed_states() if s.feed_id in wanted}
+
     def feed_states(self) -> list[FeedState]:
         rows = self._query("SELECT data FROM feed_state ORDER BY feed_id")
         return [state_from_dict(json.loads(data)) for (data,) in rows]

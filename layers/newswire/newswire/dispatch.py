@@ -1,0 +1,58 @@
+"""Pure: which feeds are due, and whether a run is small enough to ingest inline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from newswire.config import feed_to_mapping
+from newswire.models import FeedConfig, FeedState
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    due: tuple[FeedConfig, ...]
+    waiting: tuple[FeedConfig, ...]
+    """Feeds whose state says "not before" a time still in the future."""
+    inline: bool
+
+
+def plan_dispatch(
+    feeds: Iterable[FeedConfig],
+    states: Mapping[str, FeedState],
+    now: datetime,
+    *,
+    inline_below: int,
+    queue_available: bool,
+) -> DispatchPlan:
+    due, waiting = [], []
+    for feed in feeds:
+        if not feed.enabled:
+            continue
+        state = states.get(feed.feed_id)
+        if state is not None and state.not_before is not None and state.not_before > now:
+            waiting.append(feed)
+        else:
+            due.append(feed)
+    inline = not queue_available or len(due) < inline_below
+    return DispatchPlan(due=tuple(due), waiting=tuple(waiting), inline=inline)
+
+
+def feed_message(feed: FeedConfig) -> str:
+    return json.dumps(feed_to_mapping(feed), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class DispatchSummary:
+    dispatched: int
+    waiting: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "mode": "queued",
+            "feeds": {"dispatched": self.dispatched, "waiting": self.waiting},
+            "seconds": round(self.seconds, 3),
+        }
