@@ -14,12 +14,13 @@ from typing import Any, TextIO
 
 from newswire import __version__
 from newswire.adapters.codec import record_to_dict
-from newswire.bootstrap import Settings, build_index, build_ingestor
+from newswire.bootstrap import Settings, aws_client, build_index, build_ingestor, build_store
 from newswire.config import ConfigError, feeds_from_urls, load_config
 from newswire.enrich import EnrichOptions
 from newswire.logs import configure_logging
 from newswire.models import FeedResult, FeedStatus, RunSummary
 from newswire.ports import StorageError
+from newswire.reindex import reindex
 
 EXIT_OK, EXIT_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -39,6 +40,8 @@ examples:
   newswire run https://example.com/feed.xml  ingest one feed by URL
   newswire list --limit 10 --since 24h       the ten newest articles of the last day
   newswire list --json --feed google-news-world
+  newswire feeds                             every feed's health: last fetch, errors, back-off
+  newswire reindex                           rebuild a lost index from the Markdown files
 
 exit status: 0 when every feed was read (or was not modified), 1 when a feed failed,
 2 for a usage or configuration error.
@@ -138,6 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--limit", type=int, default=20, help="how many (default: 20)")
     show.add_argument("--json", action="store_true", help="print JSON objects, one list")
     _backend_options(show)
+
+    feeds = commands.add_parser(
+        "feeds", help="show every feed's health from the index",
+        description="For each feed of the config (and any other feed the index knows): last "
+        "fetch, last status, consecutive errors, next fetch not before, articles total.",
+    )  # fmt: skip
+    feeds.add_argument(
+        "-c", "--config", type=Path, default=Path("feeds.yaml"),
+        help="the feeds file (default: ./feeds.yaml; missing is fine)",
+    )  # fmt: skip
+    feeds.add_argument("--json", action="store_true", help="print JSON objects, one list")
+    _backend_options(feeds)
+
+    rebuild = commands.add_parser(
+        "reindex", help="rebuild the index from the stored Markdown files",
+        description="Read every content/**/*.md page and (re)create its index record and slug "
+        "claim: a lost or damaged index is recovered from the pages themselves.",
+    )  # fmt: skip
+    _backend_options(rebuild)
+
+    redrive = commands.add_parser(
+        "redrive", help="move failed feed messages from the dead-letter queue back to the queue",
+        description="After fixing what made feeds fail, send the dead-letter queue's messages "
+        "back to the feed queue (sent first, deleted second: nothing is lost on a crash).",
+    )  # fmt: skip
+    redrive.add_argument("--queue-url", required=True, help="the feed queue (stack output)")
+    redrive.add_argument("--dlq-url", required=True, help="its dead-letter queue (stack output)")
+    redrive.add_argument("--endpoint-url", help="SQS endpoint (e.g. moto's server)")
+    redrive.add_argument("--region", help="region (default: from the environment)")
     return parser
 
 
@@ -249,12 +281,80 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _age(when: datetime | None) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "-"
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    configured = load_config(args.config).feeds if args.config.exists() else ()
+    index = build_index(_settings(args))
+    states = {s.feed_id: s for s in index.feed_states()}
+    names = [f.feed_id for f in configured] + sorted(set(states) - {f.feed_id for f in configured})
+    rows = []
+    for name in names:
+        state = states.get(name)
+        rows.append({
+            "feed": name,
+            "configured": name in {f.feed_id for f in configured},
+            "last_fetch": state.last_fetch.isoformat() if state and state.last_fetch else None,
+            "last_status": state.last_status if state else "never fetched",
+            "consecutive_errors": state.consecutive_errors if state else 0,
+            "not_before": state.not_before.isoformat() if state and state.not_before else None,
+            "articles_total": state.articles_total if state else 0,
+        })  # fmt: skip
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return EXIT_OK
+    width = max([len(name) for name in names] + [4])
+    print(f"{'feed':<{width}}  {'last fetch':<16}  errors  {'not before':<16}  articles  status")
+    for r, name in zip(rows, names, strict=True):
+        state = states.get(name)
+        print(
+            f"{name:<{width}}  {_age(state.last_fetch if state else None):<16}  "
+            f"{r['consecutive_errors']:>6}  {_age(state.not_before if state else None):<16}  "
+            f"{r['articles_total']:>8}  {r['last_status']}"
+        )
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    summary = reindex(build_store(settings), build_index(settings))
+    print(
+        f"reindexed {summary.added + summary.replaced} page(s): {summary.added} added, "
+        f"{summary.replaced} already indexed (refreshed), {len(summary.failed)} failed"
+    )
+    for problem in summary.failed:
+        print(f"  {problem}")
+    return EXIT_FEEDS_FAILED if summary.failed else EXIT_OK
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from newswire.adapters.aws import SqsFeedQueue
+
+    settings = Settings(endpoint_url=args.endpoint_url, region=args.region)
+    queue = SqsFeedQueue(aws_client("sqs", settings), args.queue_url)
+    moved = queue.redrive(args.dlq_url)
+    print(f"moved {moved} message(s) from the dead-letter queue back to the feed queue")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "list": cmd_list,
+    "feeds": cmd_feeds,
+    "reindex": cmd_reindex,
+    "redrive": cmd_redrive,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(verbosity=args.verbose, json_lines=args.log_format == "json")
     try:
-        return int({"run": cmd_run, "list": cmd_list}[args.command](args))
+        return int(COMMANDS[args.command](args))
     except (ConfigError, StorageError, ValueError) as exc:
         print(f"newswire: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
