@@ -1,7 +1,9 @@
-"""Create env.json's bucket and table on a running moto server (used by `make moto-server`).
+"""Create env.json's bucket, table and queues on a running moto server (`make moto-server`).
 
 The table is built from template.yaml's IndexTable, like the tests' tables, so `sam local
-invoke` writes to the same schema as the deployed stack. Waits for the server to answer first.
+invoke` writes to the same schema as the deployed stack; the feed queue (named by env.json's
+FEEDS_QUEUE_URL) gets a dead-letter queue with template.yaml's redrive policy. Waits for the
+server to answer first.
 
     python mk/moto_seed.py http://127.0.0.1:5000
 """
@@ -58,7 +60,25 @@ def seed(endpoint_url: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise
+    feeds_url, dlq_url = create_queues(endpoint_url, names["FEEDS_QUEUE_URL"].rsplit("/", 1)[-1])
     print(f"moto at {endpoint_url}: bucket {bucket} and table {table} ready", flush=True)
+    print(f"feed queue {feeds_url}, dead-letter queue {dlq_url}", flush=True)
+
+
+def create_queues(endpoint_url: str, name: str) -> tuple[str, str]:
+    """The feed queue and its dead-letter queue, as template.yaml declares them."""
+    resources = load_template(REPO / "template.yaml")["Resources"]
+    redrive = resources["FeedsQueue"]["Properties"]["RedrivePolicy"]
+    sqs = client("sqs", endpoint_url)
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    policy = {
+        "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
+        "maxReceiveCount": redrive["maxReceiveCount"],
+    }
+    attributes = {"RedrivePolicy": json.dumps(policy)}
+    feeds_url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return feeds_url, dlq_url
 
 
 if __name__ == "__main__":

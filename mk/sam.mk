@@ -3,7 +3,8 @@
 #   make validate            sam validate --lint (cfn-lint)
 #   make deploy [ENV=prod]   build, then sam deploy with samconfig.toml's [ENV] settings
 #   make invoke              sam local invoke IngestFunction against moto (needs Docker)
-#   make moto-server         moto on 127.0.0.1:5000 with env.json's bucket and table
+#   make invoke FUNCTION=WorkerFunction   the queue worker, with events/sqs-feeds.json
+#   make moto-server         moto on 127.0.0.1:5000 with env.json's bucket, table and queues
 
 SAM_VENV ?= .venv-sam
 SAM_BIN := $(SAM_VENV)/bin
@@ -30,6 +31,11 @@ endif
 DEPLOY_TARGET = $(shell $(SAMCONFIG_PARAM) Runtime) $(shell $(SAMCONFIG_PARAM) Architecture)
 LAYER_BUILD_DIR := .aws-sam/build/NewswireLayer
 LAYER_TARGET := .aws-sam/layer-target
+
+# `make invoke` runs one function with its sample event.
+FUNCTION ?= IngestFunction
+EVENT_IngestFunction := events/scheduled.json
+EVENT_WorkerFunction := events/sqs-feeds.json
 
 MOTO_HOST ?= 127.0.0.1
 MOTO_PORT ?= 5000
@@ -68,13 +74,14 @@ deploy: build
 # The container reaches moto on the host through host.docker.internal (mapped to the Docker
 # host gateway on Linux; built into Docker Desktop).
 invoke: build
-	@command -v docker >/dev/null 2>&1 || { echo "sam local invoke needs Docker (docs/deploy.md)" >&2; exit 1; }
-	$(SAM_RUN) local invoke IngestFunction --config-env $(ENV) -e events/scheduled.json --env-vars env.json \
+	@command -v docker >/dev/null 2>&1 || { echo "sam local invoke needs Docker (README: Trying the Lambda locally)" >&2; exit 1; }
+	@test -n "$(EVENT_$(FUNCTION))" || { echo "FUNCTION must be IngestFunction or WorkerFunction" >&2; exit 1; }
+	$(SAM_RUN) local invoke $(FUNCTION) --config-env $(ENV) -e $(EVENT_$(FUNCTION)) --env-vars env.json \
 		--parameter-overrides Runtime=$(RUNTIME) Architecture=$(ARCH) \
 		--add-host host.docker.internal:host-gateway
 
-# moto in the foreground (Ctrl-C stops it); a helper creates env.json's bucket and table (the
-# table from template.yaml) as soon as it answers. Docker containers on Linux cannot reach the
+# moto in the foreground (Ctrl-C stops it); a helper creates env.json's bucket, table (from
+# template.yaml) and feed queue with its dead-letter queue as soon as it answers. Docker containers on Linux cannot reach the
 # host's 127.0.0.1: for `make invoke` there, listen on the Docker bridge instead, e.g.
 # make moto-server MOTO_HOST=172.17.0.1
 moto-server: $(STAMP)
