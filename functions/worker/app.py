@@ -14,18 +14,24 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newswire.service import ingest_message
+from newswire.service import FeedFailed, ingest_message
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every feed failed is still a normal return (its messages are retried, then go
+# to the DLQ), so the Errors alarm stays for crashes and timeouts.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    result = ingest_message(record.body)
+    try:
+        result = ingest_message(record.body)
+    except FeedFailed:
+        metrics.add_metric(name="FeedsFailed", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name="ArticlesNew", unit=MetricUnit.Count, value=result.new)
     metrics.add_metric(name="ArticlesUpdated", unit=MetricUnit.Count, value=result.updated)
     return result.status.value

@@ -424,6 +424,7 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
     assert emitted_metrics(capsys.readouterr().out) == {
         "FeedsFetched": 3, "FeedsNotModified": 0, "FeedsFailed": 0, "FeedsSkipped": 0,
         "ArticlesNew": 8, "ArticlesUpdated": 0, "ArticlesUnchanged": 0, "ArticlesFailed": 0,
+        "FeedsFailing24h": 0,
     }  # fmt: skip
 
 

@@ -641,11 +641,11 @@ def test_a_message_in_a_failure_queue_raises_an_alarm(alarm: str, queue_name: st
 def emf_dimensions(namespace: str, service: str) -> list[list[str]]:
     """The dimension sets Powertools writes for one metric, configured as the template does."""
     provider = AmazonCloudWatchEMFProvider(namespace=namespace, service=service)
-    provider.add_metric(name="FeedsFailed", unit="Count", value=1)
+    provider.add_metric(name="FeedsFailing24h", unit="Count", value=1)
     document: dict[str, Any] = dict(provider.serialize_metric_set())
     (directive,) = document["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == namespace
-    assert [m["Name"] for m in directive["Metrics"]] == ["FeedsFailed"]
+    assert [m["Name"] for m in directive["Metrics"]] == ["FeedsFailing24h"]
     dimensions: list[list[str]] = directive["Dimensions"]
     assert all(document[name] == service for dims in dimensions for name in dims)
     return dimensions
@@ -657,18 +657,18 @@ def test_feeds_failing_for_24_hours_raises_an_alarm() -> None:
     namespace = variables["POWERTOOLS_METRICS_NAMESPACE"]
     service = variables["POWERTOOLS_SERVICE_NAME"]
     assert properties["Namespace"] == namespace
-    assert properties["MetricName"] == "FeedsFailed"
+    assert properties["MetricName"] == "FeedsFailing24h"
     # The alarm's dimensions must be exactly the set Powertools publishes: CloudWatch matches
     # a metric only by its full set of dimensions.
     (published,) = emf_dimensions(namespace, service)
     assert properties["Dimensions"] == [{"Name": name, "Value": service} for name in published]
-    assert properties["Statistic"] == "Sum"
+    assert properties["Statistic"] == "Maximum"
     assert properties["Period"] == 3600
-    assert properties["EvaluationPeriods"] == properties["DatapointsToAlarm"] == 24
+    assert properties["EvaluationPeriods"] == properties["DatapointsToAlarm"] == 1
     assert properties["ComparisonOperator"] == "GreaterThanThreshold"
     assert properties["Threshold"] == 0
     # ...and the package does publish it.
-    assert '"FeedsFailed"' in (PACKAGE / "service.py").read_text(encoding="utf-8")
+    assert '"FeedsFailing24h"' in (PACKAGE / "service.py").read_text(encoding="utf-8")
 
 
 # --- parameters and outputs ---------------------------------------------------------------

@@ -154,7 +154,7 @@ class Ingestor:
         if isinstance(fetched, NotModified):
             self._save_state(dataclasses.replace(
                 base, url=feed.url, last_fetch=now, last_status="not modified",
-                consecutive_errors=0, not_before=None,
+                consecutive_errors=0, not_before=None, failing_since=None,
             ))  # fmt: skip
             return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
@@ -163,6 +163,7 @@ class Ingestor:
             self._save_state(dataclasses.replace(
                 base, etag=fetched.etag, last_modified=fetched.last_modified, last_fetch=now,
                 last_status="not modified (same body)", consecutive_errors=0, not_before=None,
+                failing_since=None,
             ))  # fmt: skip
             return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
         try:
@@ -193,6 +194,7 @@ class Ingestor:
         complete = failed == 0
         self._save_state(dataclasses.replace(
             base, url=feed.url, last_fetch=now, consecutive_errors=0, not_before=None,
+            failing_since=None,
             etag=fetched.etag if complete else None,
             last_modified=fetched.last_modified if complete else None,
             body_hash=body_hash if complete else None,
@@ -284,6 +286,7 @@ class Ingestor:
         self._save_state(dataclasses.replace(
             base, url=feed.url, last_fetch=now, last_status=f"error: {error}",
             consecutive_errors=errors, not_before=backoff_until(now, errors, retry_after),
+            failing_since=base.failing_since or now,
         ))  # fmt: skip
         return FeedResult(feed.feed_id, feed.url, FeedStatus.FAILED, error=error)
 

@@ -40,6 +40,8 @@ class FeedState:
     consecutive_errors: int = 0
     not_before: datetime | None = None
     articles_total: int = 0
+    failing_since: datetime | None = None
+    """When the current run of consecutive errors began; None while the feed is healthy."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ class RunSummary:
     results: tuple[FeedResult, ...]
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
+    failing_24h: int = 0
+    """Configured feeds that have been failing for 24 hours or more (set by the scheduled run)."""
 
     @classmethod
     def of(cls, results: tuple[FeedResult, ...], seconds: float) -> RunSummary:
@@ -186,6 +190,7 @@ class RunSummary:
                 "failed": self.counts["failed_items"],
             },
             "seconds": round(self.seconds, 3),
+            "failing_24h": self.failing_24h,
             "errors": [
                 {"feed": r.feed_id, "url": r.url, "error": r.error} for r in self.results if r.error
             ],

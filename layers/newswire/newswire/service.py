@@ -13,7 +13,7 @@ from typing import Any
 from newswire.adapters.aws import SqsFeedQueue
 from newswire.bootstrap import Settings, aws_client, build_ingestor
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
-from newswire.dispatch import DispatchSummary, feed_message, plan_dispatch
+from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch
 from newswire.ingest import Ingestor
 from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
 
@@ -78,9 +78,10 @@ def run_scheduled(
     settings, config = _lambda_settings(env)
     feeds = feeds_from_event(detail, config)
     ingestor = _ingestor(settings)
+    ids = [f.feed_id for f in feeds]
     queue_url = env.get("FEEDS_QUEUE_URL")
     if queue_url:
-        states = ingestor.index.get_feed_states([f.feed_id for f in feeds])
+        states = ingestor.index.get_feed_states(ids)
         plan = plan_dispatch(
             feeds,
             states,
@@ -95,8 +96,13 @@ def run_scheduled(
                 dispatched=len(plan.due),
                 waiting=len(plan.waiting),
                 seconds=time.monotonic() - started,
+                failing_24h=failing_for_a_day(feeds, states, ingestor.clock()),
             )
-    return ingestor.run(feeds, seconds_left=seconds_left)
+    summary = ingestor.run(feeds, seconds_left=seconds_left)
+    states = ingestor.index.get_feed_states(ids)
+    return dataclasses.replace(
+        summary, failing_24h=failing_for_a_day(feeds, states, ingestor.clock())
+    )
 
 
 class FeedFailed(Exception):
@@ -123,7 +129,11 @@ def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedRes
 def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
     """The run's counts under the metric names the dashboards and alarms use."""
     if isinstance(summary, DispatchSummary):
-        return {"FeedsDispatched": summary.dispatched, "FeedsWaiting": summary.waiting}
+        return {
+            "FeedsDispatched": summary.dispatched,
+            "FeedsWaiting": summary.waiting,
+            "FeedsFailing24h": summary.failing_24h,
+        }
     counts = summary.counts
     return {
         "FeedsFetched": counts["fetched"],
@@ -134,4 +144,5 @@ def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
         "ArticlesUpdated": counts["updated"],
         "ArticlesUnchanged": counts["unchanged"],
         "ArticlesFailed": counts["failed_items"],
+        "FeedsFailing24h": summary.failing_24h,
     }

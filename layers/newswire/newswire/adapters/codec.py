@@ -76,6 +76,7 @@ def state_to_dict(state: FeedState) -> dict[str, Any]:
         "consecutive_errors": state.consecutive_errors,
         "not_before": _ts(state.not_before),
         "articles_total": state.articles_total,
+        "failing_since": _ts(state.failing_since),
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -92,4 +93,5 @@ def state_from_dict(data: dict[str, Any]) -> FeedState:
         consecutive_errors=int(data.get("consecutive_errors", 0)),
         not_before=_dt(data.get("not_before")),
         articles_total=int(data.get("articles_total", 0)),
+        failing_since=_dt(data.get("failing_since")),
     )
