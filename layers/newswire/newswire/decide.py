@@ -83,4 +83,8 @@ def index_record(article: Article, key: str, first_seen: datetime) -> IndexRecor
         publisher=article.publisher,
         lastmod=article.lastmod,
         first_seen=first_seen,
+        summary=article.summary,
+        image=article.image,
+        tags=article.tags,
+        categories=article.categories,
     )

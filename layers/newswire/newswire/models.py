@@ -128,6 +128,10 @@ class IndexRecord:
     publisher: str | None = None
     lastmod: datetime | None = None
     first_seen: datetime | None = None
+    summary: str = ""
+    image: str | None = None
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
 
 class Outcome(enum.StrEnum):

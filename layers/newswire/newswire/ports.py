@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from newswire.models import FeedState, IndexRecord
+
+Taxonomy = Literal["tags", "categories", "publisher"]
 
 
 class StorageError(Exception):
@@ -70,6 +72,15 @@ class ArticleIndex(Protocol):
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
     ) -> list[IndexRecord]:
         """Newest articles first (by `date`), optionally of one feed and not older than `since`."""
+        ...
+
+    def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
+        """Newest first, the articles whose `taxonomy` ("tags", "categories" or "publisher")
+        includes `term` exactly."""
+        ...
+
+    def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
+        """Newest first, the articles dated (in UTC) in `month` ("YYYY-MM")."""
         ...
 
     def get_feed_state(self, feed_id: str) -> FeedState | None:

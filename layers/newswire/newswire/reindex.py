@@ -65,6 +65,10 @@ def record_from_markdown(key: str, data: bytes) -> IndexRecord:
         content_hash=digest,
         publisher=meta.get("publisher"),
         lastmod=_datetime(meta["lastmod"]) if meta.get("lastmod") else None,
+        summary=text("summary"),
+        image=text("image") or None,
+        tags=strings("tags"),
+        categories=strings("categories"),
     )
 
 

@@ -26,7 +26,7 @@ from newswire.adapters.codec import (
     utc_sort_key,
 )
 from newswire.models import FeedState, IndexRecord
-from newswire.ports import SlugTaken, StorageError
+from newswire.ports import SlugTaken, StorageError, Taxonomy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -252,6 +252,12 @@ class DynamoIndex:
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"DynamoDB query failed: {_error_text(exc)}") from exc
         return out[:limit]
+
+    def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
+        raise StorageError("listing by term is not available on DynamoDB yet")
+
+    def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
+        return self._query_month(month, limit, None, None)
 
     def get_feed_state(self, feed_id: str) -> FeedState | None:
         try:

@@ -41,6 +41,10 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
         "publisher": record.publisher,
         "lastmod": _ts(record.lastmod),
         "first_seen": _ts(record.first_seen),
+        "summary": record.summary,
+        "image": record.image,
+        "tags": list(record.tags),
+        "categories": list(record.categories),
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -61,6 +65,10 @@ def record_from_dict(data: dict[str, Any]) -> IndexRecord:
         publisher=data.get("publisher"),
         lastmod=_dt(data.get("lastmod")),
         first_seen=_dt(data.get("first_seen")),
+        summary=str(data.get("summary", "")),
+        image=data.get("image"),
+        tags=tuple(str(t) for t in data.get("tags", [])),
+        categories=tuple(str(c) for c in data.get("categories", [])),
     )
 
 

@@ -19,7 +19,7 @@ from newswire.adapters.codec import (
     utc_sort_key,
 )
 from newswire.models import FeedState, IndexRecord
-from newswire.ports import SlugTaken, StorageError
+from newswire.ports import SlugTaken, StorageError, Taxonomy
 
 
 class DirectoryStore:
@@ -175,6 +175,25 @@ class SqliteIndex:
         sql += " ORDER BY published DESC, id LIMIT ?"
         params.append(limit)
         return [record_from_dict(json.loads(data)) for (data,) in self._query(sql, params)]
+
+    def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
+        # `taxonomy` is one of three literals (checked here), never user text.
+        where = {
+            "tags": "EXISTS (SELECT 1 FROM json_each(articles.data, '$.tags') WHERE value = ?)",
+            "categories": (
+                "EXISTS (SELECT 1 FROM json_each(articles.data, '$.categories') WHERE value = ?)"
+            ),
+            "publisher": "json_extract(articles.data, '$.publisher') = ?",
+        }[taxonomy]
+        sql = f"SELECT data FROM articles WHERE {where} ORDER BY published DESC, id LIMIT ?"  # noqa: S608
+        return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (term, limit))]
+
+    def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
+        sql = (
+            "SELECT data FROM articles WHERE substr(published, 1, 7) = ? "
+            "ORDER BY published DESC, id LIMIT ?"
+        )
+        return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (month, limit))]
 
     def get_feed_state(self, feed_id: str) -> FeedState | None:
         rows = self._query("SELECT data FROM feed_state WHERE feed_id = ?", (feed_id,))
