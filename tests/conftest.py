@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -132,9 +133,21 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, loopback_only: None) -> None:
 
 
 @pytest.fixture
-def moto_aws(aws_env: None) -> Iterator[None]:
+def moto_aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
+    from moto.core.botocore_stubber import BotocoreStubber
 
+    # moto's in-process backends are not thread-safe (TransactWriteItems deep-copies the table
+    # while another thread writes to it: "dictionary changed size during iteration"). The code
+    # under test runs feeds on a thread pool, as it does in Lambda; serialize only moto itself.
+    serve = BotocoreStubber.process_request
+    one_at_a_time = threading.Lock()
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with one_at_a_time:
+            return serve(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", process_request)
     with mock_aws():
         yield
 
@@ -151,14 +164,16 @@ def dynamodb_client(moto_aws: None) -> DynamoDBClient:
 
 @pytest.fixture
 def bucket(s3_client: S3Client) -> str:
-    name = "newswire-test-content"
+    # Unique per test: code that caches clients per settings (a warm Lambda container) must
+    # never hand one test's resources to the next.
+    name = f"newswire-test-content-{uuid.uuid4().hex[:12]}"
     s3_client.create_bucket(Bucket=name)
     return name
 
 
 @pytest.fixture
 def index_table(dynamodb_client: DynamoDBClient) -> str:
-    name = "newswire-test-index"
+    name = f"newswire-test-index-{uuid.uuid4().hex[:12]}"
     create_index_table(dynamodb_client, name)
     return name
 

@@ -79,7 +79,8 @@ def test_run_ingests_a_local_file_and_prints_the_summary(tmp_path: Path) -> None
 
 def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert newswire("run", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path).returncode == 0
+    first = newswire("run", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
     before = {p: p.stat().st_mtime_ns for p in (site / "content").rglob("*.md")}
     files_before = markdown_files(site)
 
@@ -87,13 +88,13 @@ def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> No
 
     assert done.returncode == 0, done.stdout + done.stderr
     match = SUMMARY_LINE.match(done.stdout.splitlines()[0])
-    assert match is not None and match.groups() == ("0", "1", "0")
+    assert match is not None and match.groups() == ("0", "1", "0"), done.stdout + done.stderr
     assert done.stdout.splitlines()[1] == "articles: 0 new, 0 updated, 0 unchanged"
     assert markdown_files(site) == files_before
     assert {p: p.stat().st_mtime_ns for p in before} == before
 
     as_json = newswire("run", "--json", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path)
-    assert as_json.returncode == 0
+    assert as_json.returncode == 0, as_json.stdout + as_json.stderr
     summary = json.loads(as_json.stdout)
     assert summary["feeds"] == {"fetched": 0, "not_modified": 1, "failed": 0, "skipped": 0}
     assert summary["articles"] == {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
@@ -102,7 +103,8 @@ def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> No
 
 def test_list_shows_the_articles_newest_first_with_filters(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert newswire("run", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path).returncode == 0
+    first = newswire("run", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
 
     records = list_json("--site-dir", site, cwd=tmp_path)
     assert [r["title"] for r in records] == TITLES_NEWEST_FIRST
@@ -127,7 +129,7 @@ def test_list_shows_the_articles_newest_first_with_filters(tmp_path: Path) -> No
     assert [r["title"] for r in exact] == TITLES_NEWEST_FIRST[:1]  # `since` is inclusive
 
     text = newswire("list", "--site-dir", site, cwd=tmp_path)
-    assert text.returncode == 0
+    assert text.returncode == 0, text.stderr
     positions = [text.stdout.index(title) for title in TITLES_NEWEST_FIRST]
     assert positions == sorted(positions)
 
@@ -188,7 +190,7 @@ def test_aws_backend_against_moto_server(tmp_path: Path, moto_server: MotoServer
     assert [r["title"] for r in limited] == TITLES_NEWEST_FIRST[:1]
 
     again = newswire("run", *aws, GOOGLE_NEWS, cwd=tmp_path)
-    assert again.returncode == 0
+    assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.splitlines()[1] == "articles: 0 new, 0 updated, 0 unchanged"
 
 
