@@ -1,0 +1,142 @@
+"""A real Hugo build of what newswire wrote from hostile feeds: the build succeeds, shortcode
+openers from feeds show as text, and nothing active reaches the HTML."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+
+from newswire.adapters.local import DirectoryStore, SqliteIndex
+from newswire.fetch import Fetcher
+from newswire.ingest import Ingestor
+from newswire.models import FeedConfig
+
+from .conftest import FAST, LOOPBACK_ONLY
+from .feeds import Item, rss
+from .server import HostileServer
+from .test_output import ATTACK_HTML, MARKDOWN_ATTACKS
+
+HUGO_CONFIG = """\
+baseURL = "https://news.example.org/"
+title = "hostile"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+"""
+SINGLE = """<!doctype html><html><head><title>{{ .Title }}</title></head><body>
+<h1>{{ .Title }}</h1><p class="description">{{ .Description }}</p>
+<div class="summary">{{ .Summary }}</div><article>{{ .Content }}</article></body></html>
+"""
+LIST = "<!doctype html><html><body>{{ range .Pages }}<p>{{ .Title }}</p>{{ end }}</body></html>\n"
+
+SHORTCODES = (
+    'Use {{< ref "missing" >}} and {{% include "x.md" %}} or {{</* comment */>}} and '
+    "{{ < spaced > }} here"
+)
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    returncode: int
+    output: str
+    pages: dict[str, str]
+    """Built HTML of every article page, by the title in its <h1>."""
+
+
+def hugo_binary() -> str:
+    found = shutil.which("hugo")
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("hugo is not installed, and CI=true: the Hugo build must be tested")
+        pytest.skip("hugo is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    hugo = hugo_binary()
+    root = tmp_path_factory.mktemp("hugo") / "site"
+    items = [
+        Item(title="Shortcodes {{< ref \"missing\" >}} in a title",
+             guid="https://gazette.example.org/sc", description=SHORTCODES,
+             content_html=f"<p>{SHORTCODES}</p><p>{html.escape(SHORTCODES)}</p>"),
+        Item(title="Active content", guid="https://gazette.example.org/active",
+             content_html=ATTACK_HTML, description=ATTACK_HTML),
+        Item(title="Markdown syntax", guid="https://gazette.example.org/md",
+             content_html="".join(f"<p>{a}</p>" for a in MARKDOWN_ATTACKS)),
+    ]  # fmt: skip
+    server = HostileServer()
+    server.start()
+    index = SqliteIndex(root / "newswire.sqlite3")
+    try:
+        url = server.feed("/hostile.xml", rss(items))
+        ingestor = Ingestor(Fetcher(FAST, policy=LOOPBACK_ONLY), DirectoryStore(root), index)
+        [result] = ingestor.run([FeedConfig(url=url, name="hostile")]).results
+        assert result.new == len(items), result
+    finally:
+        index.close()
+        server.stop()
+    (root / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    layouts = root / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    (layouts / "single.html").write_text(SINGLE, encoding="utf-8")
+    (layouts / "list.html").write_text(LIST, encoding="utf-8")
+    built = subprocess.run(
+        [hugo, "--source", str(root), "--destination", str(root / "public"), "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HUGO_ENVIRONMENT": "production"},
+    )  # fmt: skip
+    pages = {}
+    for page in (root / "public").rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        title = re.search(r"<h1>(.*?)</h1>", text, re.DOTALL)
+        if title:
+            pages[html.unescape(title.group(1))] = text
+    return BuiltSite(built.returncode, built.stdout + built.stderr, pages)
+
+
+def visible_text(page: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", page)
+    # Typographer curls quotes: compare on straight ones.
+    text = html.unescape(text).translate(str.maketrans("“”‘’", "\"\"''"))
+    return re.sub(r"\s+", " ", text)
+
+
+def test_hugo_builds_the_hostile_site(site: BuiltSite) -> None:
+    assert site.returncode == 0, site.output
+    assert len(site.pages) == 3, sorted(site.pages)
+
+
+def test_shortcode_openers_from_feeds_show_as_text(site: BuiltSite) -> None:
+    title = 'Shortcodes {{< ref "missing" >}} in a title'
+    page = visible_text(site.pages[title])
+    assert page.count('{{< ref "missing" >}}') >= 3  # title, description, body
+    assert '{{% include "x.md" %}}' in page
+    assert "{{</* comment */>}}" in page
+
+
+def test_no_script_or_event_handler_reaches_the_html(site: BuiltSite) -> None:
+    for title, page in site.pages.items():
+        assert not re.search(r"<\s*(script|style|iframe|object|embed|form|svg)\b", page, re.I), (
+            title
+        )
+        assert not re.search(r"\son[a-z]+\s*=", page, re.I), title
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="markdown.html_to_markdown leaves '<javascript:alert(…)>' from feed text "
+    "(&lt;javascript:…&gt;) as a Markdown autolink, and Goldmark renders it as "
+    "<a href=\"javascript:alert('autolink')\">: a clickable script link on the built site",
+)
+def test_no_javascript_url_reaches_the_html(site: BuiltSite) -> None:
+    for title, page in site.pages.items():
+        for url in re.findall(r"""(?:href|src|poster|action)\s*=\s*["']?([^"'\s>]*)""", page):
+            assert not re.match(r"(?i)\s*(javascript|vbscript|data):", html.unescape(url)), (
+                title,
+                url,
+            )
