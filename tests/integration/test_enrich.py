@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import threading
 import time
@@ -115,14 +114,36 @@ def test_google_news_link_resolves_and_the_page_gives_an_image(server: _Server) 
     ]
 
 
-def test_requests_to_google_are_spaced_by_the_rate_limit(server: _Server) -> None:
-    enricher = _enricher(server, og_image=False, min_interval=0.2)
+def test_requests_to_google_are_spaced_by_the_rate_limit(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fake clock that sleeping advances: the spacing is checked exactly, not timed.
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    monkeypatch.setattr("newswire.enrich.time.sleep", sleep)
+    port = server.server_address[1]
+    options = EnrichOptions(
+        google_news_urls=True, min_interval=0.2, google_news_base=f"http://127.0.0.1:{port}/gn"
+    )
+    session = build_session(FetchLimits(), AddressPolicy(["127.0.0.1"]))
+    enricher = Enricher(options, session, clock=lambda: now[0])
     for _ in range(2):
         enricher.enrich(_article(f"https://news.google.com/rss/articles/{TOKEN}"))
-    times = [t for t, _, path in server.requests if path.startswith("/gn/")]
-    assert len(times) == 4
-    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert min(gaps) >= 0.19
+    assert len([r for r in server.requests if r[2].startswith("/gn/")]) == 4
+    assert slept == [0.2, 0.2, 0.2]  # every request after the first waited its turn
+
+
+def test_the_rate_limit_gives_up_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newswire.enrich import _RateLimiter
+
+    monkeypatch.setattr("newswire.enrich.time.sleep", lambda seconds: None)
+    limiter = _RateLimiter(1.0, clock=lambda: 10.0)
+    assert [limiter.wait(deadline=12.0) for _ in range(3)] == [True, True, False]
 
 
 def test_an_exhausted_budget_sends_nothing_and_changes_nothing(server: _Server) -> None:
