@@ -168,16 +168,22 @@ def clock() -> Clock:
 
 class AwsClients:
     """Clients on the moto backend that `mock_aws` keeps open for the test. Making a boto3
-    client costs ~0.1 s, so the adapters share these two (boto3 clients are thread-safe);
-    `new_s3` is for a test that hooks a client's events."""
+    client costs ~0.1 s, so every test and adapter shares these two (boto3 clients are
+    thread-safe; moto intercepts any client while a mock is active, and outside one the
+    `connects` fixture stops a request at the socket); `new_s3` is for a test that hooks a
+    client's events."""
 
     config = Config(retries={"mode": "standard", "max_attempts": 5})
+    _shared: dict[str, Any] = {}  # noqa: RUF012 - a cache for the whole session, on purpose
 
     def __init__(self) -> None:
-        self._s3 = self.new_s3()
-        self._dynamodb: DynamoDBClient = boto3.client(
-            "dynamodb", region_name=REGION, config=self.config
-        )
+        if not self._shared:
+            self._shared["s3"] = self.new_s3()
+            self._shared["dynamodb"] = boto3.client(
+                "dynamodb", region_name=REGION, config=self.config
+            )
+        self._s3: S3Client = self._shared["s3"]
+        self._dynamodb: DynamoDBClient = self._shared["dynamodb"]
 
     def new_s3(self) -> S3Client:
         return boto3.client("s3", region_name=REGION, config=self.config)

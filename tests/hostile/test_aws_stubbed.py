@@ -25,7 +25,7 @@ from newswire.models import FeedConfig, FeedStatus, IndexRecord
 from newswire.ports import SlugTaken, StorageError
 from newswire.slugs import content_key
 
-from .backends import REGION, Backend, Clock, aws_backend
+from .backends import REGION, Backend, Clock, Sleeps, aws_backend
 from .conftest import AwsClients, IngestorFactory
 from .feeds import numbered, rss
 from .server import HostileServer
@@ -37,21 +37,6 @@ if TYPE_CHECKING:
 TABLE = "stubbed-index"
 BUCKET = "stubbed-content"
 THROTTLED = "ProvisionedThroughputExceededException"
-
-
-class Sleeps:
-    """Stands in for the `time` module of one library module: records sleeps, does not wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-    def __getattr__(self, name: str) -> Any:
-        import time
-
-        return getattr(time, name)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def entry(title: str, summary: str, guid: str, publisher: str) -> dict[str, Any]
     }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     title=plain_text.filter(lambda t: cleaned(t) != ""),
     summary=plain_text.filter(lambda t: len(cleaned(t)) <= 300),
@@ -104,7 +104,7 @@ def test_feed_text_parses_back_to_its_cleaned_value(
     assert re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?", meta["slug"])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(title=any_text, summary=any_text)
 def test_feed_text_with_markup_round_trips_through_the_front_matter(
     title: str, summary: str
@@ -130,7 +130,7 @@ def base_article() -> Article:
 LONG = ("word " * 2100) + "--- # : no\n---\n" + ("x" * 10_050) + " - item"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     title=any_text, description=any_text, summary=any_text, guid=any_text, publisher=any_text,
     tags=st.lists(any_text, max_size=4), categories=st.lists(any_text, max_size=3),

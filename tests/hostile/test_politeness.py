@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import urllib3.util.retry
 
 import newswire.ingest
 from newswire.fetch import Fetcher, FetchLimits
@@ -17,7 +18,7 @@ from newswire.models import FeedConfig, FeedState, FeedStatus, Fetched, FetchErr
 from newswire.netguard import AddressPolicy
 from newswire.parse import ParsedFeed, parse_feed
 
-from .backends import Backend, Clock, Spy
+from .backends import Backend, Clock, Sleeps, Spy
 from .conftest import ConnectLog, IngestorFactory
 from .feeds import numbered, rss
 from .server import LOOPBACK, HostileServer, Reply, retry_after
@@ -35,11 +36,22 @@ def fetcher(retries: int) -> Fetcher:
 # --- retried by urllib3 -------------------------------------------------------------------------
 
 
-def test_502_twice_then_200_is_fetched_with_three_requests(server: HostileServer) -> None:
+@pytest.fixture
+def urllib3_sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    """urllib3's back-off between retries, recorded instead of slept."""
+    sleeps = Sleeps()
+    monkeypatch.setattr(urllib3.util.retry, "time", sleeps)
+    return sleeps
+
+
+def test_502_twice_then_200_is_fetched_with_three_requests(
+    server: HostileServer, urllib3_sleeps: Sleeps
+) -> None:
     url = server.replies("/flaky.xml", [Reply(502, b"bad gateway"), Reply(502, b"bad gateway"), OK])
     fetched = fetcher(retries=2).fetch(url)
     assert isinstance(fetched, Fetched) and fetched.body == FEED
     assert server.hits("/flaky.xml") == 3
+    assert urllib3_sleeps.delays == [1.0]  # backoff_factor 0.5: none, then 0.5 * 2
 
 
 @pytest.mark.parametrize(
@@ -70,7 +82,9 @@ def test_a_dropped_connection_is_retried(server: HostileServer) -> None:
     assert server.hits("/dropped.xml") == 2
 
 
-def test_a_refused_connection_is_retried_then_reported_plainly(connects: ConnectLog) -> None:
+def test_a_refused_connection_is_retried_then_reported_plainly(
+    connects: ConnectLog, urllib3_sleeps: Sleeps
+) -> None:
     port = _closed_port()
     with pytest.raises(FetchError, match=r"^cannot connect: connection refused$"):
         fetcher(retries=2).fetch(f"http://{LOOPBACK}:{port}/feed.xml")
