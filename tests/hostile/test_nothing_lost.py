@@ -196,7 +196,7 @@ def both_writing(parties: int) -> Callable[[int, tuple[Any, ...]], None]:
     return hook
 
 
-ROUNDS = 2
+ROUNDS = 1
 
 
 def test_overlapping_runs_write_every_article_once(
@@ -246,6 +246,38 @@ def test_overlapping_runs_write_every_article_once(
     for r in range(ROUNDS):
         same = [rec for rec in backend.records().values() if rec.title == f"Same headline {r}"]
         assert len(same) == 2 and len({rec.slug for rec in same}) == 2
+
+
+def test_overlapping_runs_on_the_same_feeds(
+    server: HostileServer, aws: Any, make_ingestor: IngestorFactory
+) -> None:
+    """Both runs list the same three feeds (a redelivered schedule event): each feed is
+    ingested once; the other run skips it (its lease is held) or finds it not modified."""
+    from .backends import aws_backend
+
+    backend = aws_backend(aws.s3, aws.dynamodb)
+    shared = numbered(3, prefix="Common")
+    feeds = [
+        FeedConfig(url=server.feed(f"/{name}", rss([*numbered(4, prefix=name), *shared])),
+                   name=name)
+        for name in ("alpha", "beta", "gamma")
+    ]  # fmt: skip
+    hook = both_writing(2)
+    runs = []
+    for _ in range(2):
+        store = Spy(backend.make_store())
+        store.before("put_new", hook)
+        runs.append(make_ingestor(store.as_store, backend.make_index(), workers=3))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        summaries = list(pool.map(lambda ingestor: ingestor.run(feeds), runs))
+    for n, feed in enumerate(feeds):
+        statuses = sorted(s.results[n].status.value for s in summaries)
+        assert statuses in (["fetched", "skipped"], ["fetched", "not_modified"]), (feed, statuses)
+    assert sum(s.counts["new"] for s in summaries) == 3 * 4 + 3
+    assert sum(s.counts["failed_items"] for s in summaries) == 0
+    assert_consistent(backend, 3 * 4 + 3)
+    # Which feeds a Common record lists is left to the deterministic test below: concurrent
+    # updates of one article lose feeds (an expected failure for now).
 
 
 @pytest.mark.xfail(
