@@ -127,12 +127,6 @@ def test_no_script_or_event_handler_reaches_the_html(site: BuiltSite) -> None:
         assert not re.search(r"\son[a-z]+\s*=", page, re.I), title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="markdown.html_to_markdown leaves '<javascript:alert(…)>' from feed text "
-    "(&lt;javascript:…&gt;) as a Markdown autolink, and Goldmark renders it as "
-    "<a href=\"javascript:alert('autolink')\">: a clickable script link on the built site",
-)
 def test_no_javascript_url_reaches_the_html(site: BuiltSite) -> None:
     for title, page in site.pages.items():
         for url in re.findall(r"""(?:href|src|poster|action)\s*=\s*["']?([^"'\s>]*)""", page):

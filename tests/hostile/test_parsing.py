@@ -5,6 +5,7 @@ are written once; implausible dates become the first-seen time."""
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,11 +196,11 @@ def test_identity_falls_back_from_guid_to_link_to_title_and_date(
     [
         False,
         pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
-            "feedparser resolves a <guid> without isPermaLink=\"false\" against the feed URL "
-            "('1' in /one and in /two both become http://127.0.0.1:<port>/1), so "
-            "normalize.article_identity sees a URL, calls it globally meaningful and does not "
-            "scope it by feed: two different articles of two feeds in one directory get one id "
-            "and the second overwrites the first (updated=1, new=0)"))),
+            "a known limitation: feedparser resolves a <guid> without isPermaLink=\"false\" "
+            "against the feed URL ('1' in /one and in /two both become "
+            "http://127.0.0.1:<port>/1) and does not keep the raw value, so "
+            "normalize.article_identity sees a URL: two feeds in one directory that both use "
+            "relative permalink guids share ids (updated=1, new=0)"))),
     ],
     ids=["isPermaLink=false", "default permalink"],
 )  # fmt: skip
@@ -312,11 +313,9 @@ def test_atom_entries_are_read_too(
     "kind",
     [
         "url",
-        pytest.param("path", marks=pytest.mark.xfail(strict=True, reason=(
-            "parse.parse_feed passes the body as bytes, but feedparser's _open_resource "
-            "tries open(body, 'rb') on bytes too: a body that is a local path is read from "
-            "the local disk (a path to a feed file is ingested and published; /dev/zero "
-            "would be read forever). Pass io.BytesIO(fetched.body) instead"))),
+        # feedparser's _open_resource tries open(body, 'rb') even on bytes: only a file
+        # object keeps a body that names a local path from being read from the disk.
+        "path",
         "file url",
     ],
 )  # fmt: skip
@@ -324,7 +323,8 @@ def test_a_body_that_names_a_url_or_file_is_not_fetched(
     server: HostileServer, embedded: Backend, make_ingestor: IngestorFactory,
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str,
 ) -> None:  # fmt: skip
-    """feedparser given a str fetches URLs and reads paths itself; newswire gives it bytes."""
+    """feedparser given a str (or bytes naming a path) fetches URLs and reads paths itself;
+    newswire gives it the bytes as a file object."""
     secret = tmp_path / "secret.xml"
     secret.write_bytes(rss(numbered(1, prefix="Secret")))
     server.feed("/secret.xml", rss(numbered(1, prefix="Secret")))
@@ -333,15 +333,15 @@ def test_a_body_that_names_a_url_or_file_is_not_fetched(
     seen: list[type] = []
     parse = feedparser.parse
 
-    def bytes_only(source: object, *args: Any, **kwargs: Any) -> Any:
+    def file_object_only(source: object, *args: Any, **kwargs: Any) -> Any:
         seen.append(type(source))
         return parse(source, *args, **kwargs)
 
-    monkeypatch.setattr(feedparser, "parse", bytes_only)
+    monkeypatch.setattr(feedparser, "parse", file_object_only)
     feed = FeedConfig(url=server.reply("/pointer", Reply(200, body)), name="pointer")
     [result] = make_ingestor(embedded.make_store(), embedded.make_index()).run([feed]).results
     assert result.status is FeedStatus.FAILED
-    assert seen == [bytes]
+    assert seen == [io.BytesIO]
     assert server.hits("/secret.xml") == 0
     assert embedded.object_keys() == []
 

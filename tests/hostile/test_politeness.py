@@ -273,13 +273,8 @@ def test_feed_state_says_what_went_wrong_in_plain_words(
 @pytest.mark.parametrize(
     "behaviour",
     [
-        pytest.param("hang up", marks=pytest.mark.xfail(strict=True, reason=(
-            "fetch._reason does not look inside urllib3's ProtocolError (its cause is args[1], "
-            "not args[0]), so the state reads 'cannot connect: GuardedHTTPPool(host=..., "
-            "port=...): Max retries exceeded with url: ... (Caused by ProtocolError(...))'"))),
-        pytest.param("stall", marks=pytest.mark.xfail(strict=True, reason=(
-            "fetch.Fetcher._read_body formats urllib3 errors with str(exc): a read timeout "
-            "reads 'download failed: GuardedHTTPPool(host=..., port=...): Read timed out.'"))),
+        "hang up",
+        "stall",
     ],
 )  # fmt: skip
 def test_connection_failures_are_plain_words_too(

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import requests
+from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 
 from newswire import __version__
 from newswire.models import FeedState, Fetched, FetchError, NotModified
-from newswire.netguard import AddressPolicy, BlockedAddress, GuardedAdapter
+from newswire.netguard import AddressPolicy, BlockedAddress, GuardedAdapter, wall_clock_deadline
 
 USER_AGENT = f"newswire/{__version__} (+https://github.com/newswire/newswire; feed fetcher)"
 ACCEPT = (
@@ -139,6 +140,15 @@ class Fetcher:
             if state.last_modified:
                 headers["If-Modified-Since"] = state.last_modified
         started = time.monotonic()
+        with wall_clock_deadline(started + self.limits.deadline):
+            return self._request(url, headers, started)
+
+    def _past_deadline(self, started: float) -> FetchError | None:
+        if time.monotonic() >= started + self.limits.deadline:
+            return FetchError(f"download took longer than the {self.limits.deadline:g} s deadline")
+        return None
+
+    def _request(self, url: str, headers: dict[str, str], started: float) -> Fetched | NotModified:
         try:
             response = self.session.get(
                 url,
@@ -153,11 +163,15 @@ class Fetcher:
         except requests.exceptions.InvalidSchema as exc:
             raise FetchError("redirected to a URL that is not http or https") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise FetchError(f"cannot connect: {_reason(exc)}") from exc
+            raise self._past_deadline(started) or FetchError(
+                f"cannot connect: {_reason(exc)}"
+            ) from exc
         except requests.exceptions.Timeout as exc:
             raise FetchError(f"timed out: {_reason(exc)}") from exc
         except requests.exceptions.RequestException as exc:
-            raise FetchError(f"request failed: {_reason(exc)}") from exc
+            raise self._past_deadline(started) or FetchError(
+                f"request failed: {_reason(exc)}"
+            ) from exc
         with response:
             if response.status_code == 304:
                 return NotModified(url=url)
@@ -185,15 +199,13 @@ class Fetcher:
         # requests' timeouts bound each socket read, not the whole download: a server that drips
         # a byte at a time never times out. read1() returns whatever has arrived, so the deadline
         # and the cap on decoded bytes (a gzip bomb) are checked between small reads.
-        limit, deadline = self.limits.max_bytes, started + self.limits.deadline
+        limit = self.limits.max_bytes
         chunks: list[bytes] = []
         total = 0
         try:
             while True:
-                if time.monotonic() > deadline:
-                    raise FetchError(
-                        f"download took longer than the {self.limits.deadline:g} s deadline"
-                    )
+                if late := self._past_deadline(started):
+                    raise late
                 chunk = response.raw.read1(CHUNK, decode_content=True)
                 if not chunk:
                     break
@@ -201,16 +213,14 @@ class Fetcher:
                 if total > limit:
                     raise FetchError(f"feed is larger than {limit} bytes (decoded); cut off")
                 chunks.append(chunk)
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(f"download failed: {_reason(exc)}") from exc
-        except OSError as exc:
-            raise FetchError(f"download failed: {exc}") from exc
-        except Exception as exc:
+        except (requests.exceptions.RequestException, OSError, HTTPError) as exc:
             # urllib3 raises its own errors (ReadTimeoutError, ProtocolError, DecodeError) from
             # raw reads; they are all download failures of this one feed.
-            if type(exc).__module__.startswith("urllib3"):
-                raise FetchError(f"download failed: {exc}") from exc
-            raise
+            raise self._past_deadline(started) or FetchError(
+                f"download failed: {_reason(exc)}"
+            ) from exc
+        if late := self._past_deadline(started):
+            raise late  # the watchdog cut the connection: what arrived is not the whole body
         return b"".join(chunks)
 
 
@@ -228,14 +238,17 @@ def _reason(exc: BaseException) -> str:
             return "connection refused"
         if isinstance(current, TimeoutError) or "timed out" in str(current).lower():
             return "no answer in time"
+        if name in ("RemoteDisconnected", "IncompleteRead") or "closed connection" in str(current):
+            return "the server closed the connection before the response was complete"
         if name == "SSLError" or "CERTIFICATE_VERIFY_FAILED" in str(current):
             return "TLS error: the certificate could not be verified"
         reason = getattr(current, "reason", None)
         if isinstance(reason, BaseException):
             current = reason
             continue
-        if current.args and isinstance(current.args[0], BaseException):
-            current = current.args[0]
+        inner = [a for a in current.args if isinstance(a, BaseException)]
+        if inner:
+            current = inner[0]
             continue
         current = current.__cause__ or current.__context__
     return str(exc)[:200]

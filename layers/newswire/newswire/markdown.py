@@ -81,7 +81,8 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
         heading_style="ATX",
         bullets="-",
         strong_em_symbol="*",
-        escape_misc=False,
+        # Markdown syntax in feed *text* ("[x](javascript:…)", "<javascript:…>") must stay text.
+        escape_misc=True,
     )
     markdown = converter.convert(sanitize_html(html))
     markdown = _BLANK_LINES.sub("\n\n", markdown).strip()

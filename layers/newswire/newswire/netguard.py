@@ -8,10 +8,13 @@ for requests are unmaintained; urllib3 offers the hook (a connection class), not
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -40,6 +43,29 @@ def _describe(addr: IPAddress) -> str:
     return "a non-public"
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _public(addr: IPAddress) -> bool:
+    return addr.is_global and not addr.is_multicast
+
+
+def _embedded_ipv4(addr: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv6 one that carries it (mapped, NAT64, 6to4, Teredo,
+    IPv4-compatible), which is where such a connection really goes."""
+    if isinstance(addr, ipaddress.IPv4Address):
+        return None
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    if addr.teredo is not None:
+        return addr.teredo[1]
+    if addr in NAT64 or (int(addr) >> 32 == 0 and int(addr) > 1):
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
 class AddressPolicy:
     """Which addresses feeds may be fetched from: public ones, plus an explicit allow-list of
     host names and CIDR ranges (for tests and for a user's own private feed hosts)."""
@@ -66,21 +92,57 @@ class AddressPolicy:
     def check(self, host: str, ip: str) -> None:
         """Raise BlockedAddress unless connecting to `ip` (resolved from `host`) is allowed."""
         addr: IPAddress = ipaddress.ip_address(ip.split("%", 1)[0])
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        if host.lower().rstrip(".") in self.hosts or any(addr in n for n in self.networks):
+        embedded = _embedded_ipv4(addr)
+        if host.lower().rstrip(".") in self.hosts or any(
+            a in n for n in self.networks for a in (addr, embedded) if a is not None
+        ):
             return
-        if addr.is_global and not addr.is_multicast:
+        # An IPv6 address that carries an IPv4 one (NAT64, 6to4, ...) goes where that one does.
+        target = embedded or addr
+        if _public(addr) and _public(target):
             return
-        where = f"{host} is" if host == str(addr) else f"{host} resolves to {addr}, which is"
+        where = f"{host} is" if host == str(target) else f"{host} resolves to {target}, which is"
         raise BlockedAddress(
-            f"refused: {where} {_describe(addr)} address (to fetch from it anyway, allow it "
+            f"refused: {where} {_describe(target)} address (to fetch from it anyway, allow it "
             f"with --allow-host, {ALLOW_ENV} or allow_hosts in feeds.yaml)"
         )
 
 
+_fetch = threading.local()
+
+
+@contextlib.contextmanager
+def wall_clock_deadline(at: float) -> Iterator[None]:
+    """Within this block, a connection of this thread that is still receiving a response at
+    monotonic time `at` is shut down. requests' timeouts bound each socket read, not the
+    response: a server dripping its headers or body a line at a time would otherwise hold the
+    fetch for as long as it likes."""
+    _fetch.at, _fetch.timers = at, []
+    try:
+        yield
+    finally:
+        for timer in _fetch.timers:
+            timer.cancel()
+        _fetch.at, _fetch.timers = None, []
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _guarded(base: type[HTTPConnection], policy: AddressPolicy) -> type[HTTPConnection]:
     class GuardedConnection(base):  # type: ignore[valid-type,misc]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            at: float | None = getattr(_fetch, "at", None)
+            if at is not None:
+                timer = threading.Timer(max(0.0, at - time.monotonic()), _shutdown, [self.sock])
+                timer.daemon = True
+                timer.start()
+                _fetch.timers.append(timer)
+            return super().getresponse(*args, **kwargs)
+
         def _new_conn(self) -> socket.socket:
             host = self._dns_host
             try:

@@ -25,7 +25,7 @@ from newswire.markdown import (
 )
 from newswire.models import Article, FeedConfig, RelatedLink
 from newswire.slugs import make_slug
-from newswire.text import clean_line, html_to_text, truncate
+from newswire.text import clean_line, defuse_autolinks, html_to_text, truncate
 
 DESCRIPTION_LIMIT = 300
 SUMMARY_LIMIT = 1000
@@ -54,7 +54,7 @@ def article_identity(entry: dict[str, Any], feed_url: str) -> tuple[str, str]:
         when = dict.get(entry, "published") or dict.get(entry, "updated") or ""
         key = f"hash:{feed_url}#{title}#{when}"
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
-    return digest, guid or link or key
+    return digest, guid or safe_url(link) or f"urn:newswire:{digest}"
 
 
 def _globally_meaningful(guid: str) -> bool:
@@ -199,8 +199,8 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
     )
-    description = truncate(full_text, DESCRIPTION_LIMIT)
-    summary = truncate(summary_text, SUMMARY_LIMIT)
+    description = truncate(defuse_autolinks(full_text), DESCRIPTION_LIMIT)
+    summary = truncate(defuse_autolinks(summary_text), SUMMARY_LIMIT)
     image = entry_image(entry, content_html or summary_html, link or None)
     date = entry_date(entry, now)
     digest = content_hash(

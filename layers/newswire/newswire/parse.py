@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,9 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
         headers["content-type"] = fetched.content_type
     # Bytes only: given a URL or a path feedparser would fetch it itself, without limits.
     # Its sanitizer is off: it is slow and lets javascript: URLs through; nh3 cleans later.
+    # A file object, not bytes: given bytes that happen to name a path, feedparser opens it.
     result = feedparser.parse(
-        fetched.body,
+        io.BytesIO(fetched.body),
         response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=True,
