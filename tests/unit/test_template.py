@@ -1,19 +1,26 @@
-"""template.yaml: lint-clean, least privilege, and the resources issues 2 and 5 ask for.
+"""template.yaml: lint-clean, least privilege, and the resources issues 2, 5 and 6 ask for.
 
 The SAM template is transformed offline with aws-sam-translator (the managed-policy lookup,
 normally an IAM call, is a fixed map), so the assertions run on the CloudFormation that would
 be deployed: the roles SAM generates, the EventBridge rule, the functions' settings, the queue
-subscription, the alarms.
+subscription, the alarms. The hosting modes are checked on the template as CloudFormation
+would deploy it for each WebsiteHosting value (conditions resolved), and the bucket policy is
+evaluated for the requests that matter: who may read the site, and that nobody outside the
+account ever reads content/ or the feeds file.
 """
 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import re
 import shlex
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +34,7 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from samtranslator.parser.parser import Parser  # type: ignore[import-untyped]
 from samtranslator.translator.translator import Translator  # type: ignore[import-untyped]
 
-from tests.cfn import load_template
+from tests.cfn import evaluate_conditions, load_template, resolve_conditions
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -47,15 +54,15 @@ def arn_of(resource: str) -> dict[str, Any]:
 
 
 CONTENT_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/content/*"}
+BUCKET_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/*"}
 FEEDS_CONFIG_OBJECT = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/${FeedsConfigKey}"}
-STORAGE_GRANTS: dict[str, list[Any]] = {
-    "s3:GetObject": [CONTENT_OBJECTS, FEEDS_CONFIG_OBJECT],
-    "s3:PutObject": [CONTENT_OBJECTS],
-    "s3:ListBucket": [arn_of("ContentBucket")],
-    # BatchGetItem: feed states, existing articles. PutItem: articles and feed states (and the
-    # article + slug-claim transaction). UpdateItem: taking and releasing a feed's lease.
+INDEX_ITEMS: dict[str, list[Any]] = {
+    # BatchGetItem: feed states, existing articles. PutItem: feed states, and the transaction of
+    # an article, its slug claim and its term items. DeleteItem: the term items an update drops
+    # (in the same transaction). UpdateItem: taking and releasing a feed's lease.
     "dynamodb:BatchGetItem": [arn_of("IndexTable")],
     "dynamodb:PutItem": [arn_of("IndexTable")],
+    "dynamodb:DeleteItem": [arn_of("IndexTable")],
     "dynamodb:UpdateItem": [arn_of("IndexTable")],
 }
 # Every function's inline policies grant exactly these (action, resource) pairs: nothing more
@@ -63,13 +70,25 @@ STORAGE_GRANTS: dict[str, list[Any]] = {
 # its own entry: the tests fail for a function they do not know.
 GRANTS: dict[str, dict[str, list[Any]]] = {
     "IngestFunction": {
-        **STORAGE_GRANTS,
+        # The Markdown, the site it renders at the root, the feeds file (read): this bucket.
+        "s3:GetObject": [BUCKET_OBJECTS],
+        "s3:PutObject": [BUCKET_OBJECTS],
+        "s3:ListBucket": [arn_of("ContentBucket")],
+        **INDEX_ITEMS,
+        # The site's lists: the two indexes, never the table itself (a scan).
+        "dynamodb:Query": [
+            {"Fn::Sub": "${IndexTable.Arn}/index/ByMonth"},
+            {"Fn::Sub": "${IndexTable.Arn}/index/ByTerm"},
+        ],
         # SendMessageBatch to the feed queue; the failure destination's record (sent by Lambda
         # with the function's role) to IngestFailureQueue.
         "sqs:SendMessage": [arn_of("FeedsQueue"), arn_of("IngestFailureQueue")],
     },
     "WorkerFunction": {
-        **STORAGE_GRANTS,
+        "s3:GetObject": [CONTENT_OBJECTS, FEEDS_CONFIG_OBJECT],
+        "s3:PutObject": [CONTENT_OBJECTS],
+        "s3:ListBucket": [arn_of("ContentBucket")],
+        **INDEX_ITEMS,
         # What Lambda's SQS poller calls with the function's role, on the feed queue only.
         "sqs:ReceiveMessage": [arn_of("FeedsQueue")],
         "sqs:DeleteMessage": [arn_of("FeedsQueue")],
@@ -155,9 +174,11 @@ def statements_of(name: str) -> list[dict[str, Any]]:
 
 
 def grants_of(name: str) -> dict[str, list[Any]]:
-    """Action -> the resources the function's inline policies grant it on."""
+    """Action -> the resources the function's inline policies allow it on."""
     found: dict[str, list[Any]] = {}
     for statement in statements_of(name):
+        if statement["Effect"] != "Allow":
+            continue
         for action in as_list(statement["Action"]):
             for resource in as_list(statement["Resource"]):
                 if resource not in found.setdefault(action, []):
@@ -206,6 +227,11 @@ def test_the_template_transforms_to_the_expected_resources() -> None:
         "AWS::SQS::Queue",
         "AWS::CloudWatch::Alarm",
         "AWS::Logs::LogGroup",
+        "AWS::S3::BucketPolicy",
+        "AWS::CloudFront::Distribution",
+        "AWS::CloudFront::OriginAccessControl",
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        "AWS::CloudFront::Function",
     } <= kinds
 
 
@@ -239,9 +265,16 @@ def test_no_inline_statement_grants_every_resource_or_uses_negation(name: str) -
     # X-Ray's PutTraceSegments needs Resource "*"; it comes from the AWS-managed
     # AWSXrayWriteOnlyAccess policy, never from an inline statement.
     for statement in statements_of(name):
-        assert statement["Effect"] == "Allow", statement
         assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
         assert "*" not in as_list(statement["Resource"]), statement
+        if statement["Effect"] != "Allow":
+            # The one denial: the scheduled function, which writes the site anywhere in the
+            # bucket, never overwrites the feeds file it runs on.
+            assert (name, statement["Sid"]) == ("IngestFunction", "KeepFeedsConfig"), statement
+    for resources in grants_of(name).values():
+        for resource in resources:
+            text = json.dumps(resource)
+            assert "ContentBucket" in text or "IndexTable" in text or "Queue" in text, resource
 
 
 @pytest.mark.parametrize("name", sorted(GRANTS))
@@ -259,30 +292,58 @@ def test_no_function_uses_a_sam_sqs_event() -> None:
         assert all(e["Type"] != "SQS" for e in events.values()), name
 
 
-@pytest.mark.parametrize("name", sorted(GRANTS))
-def test_s3_listing_is_limited_to_the_content_prefix(name: str) -> None:
-    (listing,) = [s for s in statements_of(name) if "s3:ListBucket" in as_list(s["Action"])]
+def test_the_worker_lists_only_the_content_prefix() -> None:
+    (listing,) = [
+        s for s in statements_of("WorkerFunction") if "s3:ListBucket" in as_list(s["Action"])
+    ]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["content/*"]}}
 
 
-@pytest.mark.parametrize("name", sorted(GRANTS))
-def test_the_feeds_config_key_is_readable_only_when_set(name: str) -> None:
+def test_the_scheduled_function_lists_the_bucket_it_renders_the_site_into() -> None:
+    # Site pages are anywhere at the root: reading one never written must be a 404, not 403.
+    (listing,) = [
+        s for s in statements_of("IngestFunction") if "s3:ListBucket" in as_list(s["Action"])
+    ]
+    assert listing["Resource"] == arn_of("ContentBucket")
+    assert "Condition" not in listing
+
+
+def conditional_statements(name: str) -> list[list[Any]]:
     template = transformed()
     role = role_of(template, template["Resources"][name])
-    conditional = [
+    return [
         s["Fn::If"]
         for policy in role["Properties"]["Policies"]
         for s in as_list(policy["PolicyDocument"]["Statement"])
         if "Fn::If" in s
     ]
-    assert len(conditional) == 1
-    condition, statement, otherwise = conditional[0]
+
+
+def test_the_worker_reads_the_feeds_config_key_only_when_set() -> None:
+    (conditional,) = conditional_statements("WorkerFunction")
+    condition, statement, otherwise = conditional
     assert condition == "HasFeedsConfigKey" and otherwise == NO_VALUE
+    assert statement["Effect"] == "Allow"
     assert statement["Action"] == "s3:GetObject"
     assert statement["Resource"] == FEEDS_CONFIG_OBJECT
     assert source()["Conditions"]["HasFeedsConfigKey"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "FeedsConfigKey"}, ""]}]
     }
+
+
+def test_the_scheduled_function_never_overwrites_the_feeds_config_key() -> None:
+    (conditional,) = conditional_statements("IngestFunction")
+    condition, statement, otherwise = conditional
+    assert condition == "HasFeedsConfigKey" and otherwise == NO_VALUE
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"] == FEEDS_CONFIG_OBJECT
+
+
+def test_only_the_scheduled_function_queries_the_index() -> None:
+    # The site is rendered by the scheduled function; the workers only ingest.
+    assert "dynamodb:Query" not in grants_of("WorkerFunction")
+    assert not any("dynamodb:Scan" in grants_of(name) for name in GRANTS)
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -291,7 +352,7 @@ def test_the_feeds_config_key_is_readable_only_when_set(name: str) -> None:
 def test_the_bucket_is_private_versioned_encrypted_and_retained() -> None:
     bucket = source()["Resources"]["ContentBucket"]
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
-    properties = bucket["Properties"]
+    properties = deployed(WebsiteHosting="cloudfront")["Resources"]["ContentBucket"]["Properties"]
     assert properties["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -314,7 +375,418 @@ def test_the_table_is_on_demand_with_point_in_time_recovery_and_retained() -> No
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert [i["IndexName"] for i in properties["GlobalSecondaryIndexes"]] == ["ByMonth"]
+    indexes = {i["IndexName"]: i for i in properties["GlobalSecondaryIndexes"]}
+    assert list(indexes) == ["ByMonth", "ByTerm"]
+    # Latest and monthly archive: month = "YYYY-MM" on article items only.
+    assert indexes["ByMonth"]["KeySchema"] == [
+        {"AttributeName": "month", "KeyType": "HASH"},
+        {"AttributeName": "published", "KeyType": "RANGE"},
+    ]
+    # Lists per tag, category, publisher: term = "<taxonomy>#<term>" on term items only.
+    assert indexes["ByTerm"]["KeySchema"] == [
+        {"AttributeName": "term", "KeyType": "HASH"},
+        {"AttributeName": "published", "KeyType": "RANGE"},
+    ]
+    # The lists need whole records: no read of the table behind a query.
+    assert all(i["Projection"] == {"ProjectionType": "ALL"} for i in indexes.values())
+    assert {d["AttributeName"]: d["AttributeType"] for d in properties["AttributeDefinitions"]} == {
+        "pk": "S",
+        "month": "S",
+        "published": "S",
+        "term": "S",
+    }
+
+
+def test_the_adapter_queries_the_indexes_the_template_declares() -> None:
+    from newswire.adapters.aws import MONTH_INDEX, TERM_INDEX
+
+    names = [i["IndexName"] for i in source()["Resources"]["IndexTable"]["Properties"][
+        "GlobalSecondaryIndexes"]]  # fmt: skip
+    assert names == [MONTH_INDEX, TERM_INDEX]
+
+
+# --- hosting: WebsiteHosting = cloudfront (default) | s3-website | none ---------------------
+
+MODES = ("cloudfront", "s3-website", "none")
+ACCOUNT = "123456789012"
+BUCKET = "newswire-contentbucket-1a2b3c"
+DISTRIBUTION = "E2QWRUHEXAMPLE"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f6f5b2e-5d8b-4a6e-9d3c-1b2a3c4d5e6f"
+
+
+def deployed(**parameters: str) -> dict[str, Any]:
+    """The CloudFormation that would be deployed for these parameters: SAM's transform, then
+    the template's Conditions resolved (resources and Fn::If branches of other modes gone)."""
+    return resolve_conditions(transformed(**parameters), parameters)
+
+
+def site_resources(template: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for name, resource in template["Resources"].items()
+        if resource["Type"].startswith("AWS::CloudFront::")
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_hosting_mode_deploys_its_own_resources(mode: str) -> None:
+    template = deployed(WebsiteHosting=mode)
+    cloudfront = {
+        "SiteDistribution",
+        "SiteOriginAccessControl",
+        "SiteResponseHeadersPolicy",
+        "SiteIndexFunction",
+    }
+    assert site_resources(template) == (cloudfront if mode == "cloudfront" else set())
+    bucket = template["Resources"]["ContentBucket"]["Properties"]
+    blocked = mode != "s3-website"
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,  # ACLs are disabled (BucketOwnerEnforced) in every mode
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": blocked,
+        "RestrictPublicBuckets": blocked,
+    }
+    if mode == "s3-website":
+        assert bucket["WebsiteConfiguration"] == {
+            "IndexDocument": "index.html",
+            "ErrorDocument": "404.html",
+        }
+    else:
+        assert "WebsiteConfiguration" not in bucket
+    conditions = evaluate_conditions(source(), {"WebsiteHosting": mode})
+    assert conditions["CloudFrontHosting"] is (mode == "cloudfront")
+    assert conditions["S3WebsiteHosting"] is (mode == "s3-website")
+    assert conditions["HasSiteDomain"] is False
+    # A domain name alone never turns CloudFront on, nor a certificate on without it.
+    with_domain = {"WebsiteHosting": mode, "SiteDomainName": "news.example.org"}
+    assert evaluate_conditions(source(), with_domain)["HasSiteDomain"] is (mode == "cloudfront")
+
+
+def distribution(**parameters: str) -> dict[str, Any]:
+    template = deployed(WebsiteHosting="cloudfront", **parameters)
+    config: dict[str, Any] = template["Resources"]["SiteDistribution"]["Properties"][
+        "DistributionConfig"
+    ]
+    return config
+
+
+def test_cloudfront_serves_the_private_bucket_over_https_with_origin_access_control() -> None:
+    config = distribution()
+    assert config["Enabled"] is True
+    assert config["DefaultRootObject"] == "index.html"
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["ContentBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}, "OAC, no legacy OAI"
+    assert "OriginPath" not in origin, "the site is at the bucket root"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["TargetOriginId"] == origin["Id"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["AllowedMethods"] == behavior["CachedMethods"] == ["GET", "HEAD"]
+    assert behavior["Compress"] is True
+    assert behavior["CachePolicyId"] == CACHING_OPTIMIZED
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": "SiteResponseHeadersPolicy"}
+    assert behavior["FunctionAssociations"] == [
+        {
+            "EventType": "viewer-request",
+            "FunctionARN": {"Fn::GetAtt": ["SiteIndexFunction", "FunctionARN"]},
+        }
+    ]
+    assert "CacheBehaviors" not in config
+    errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
+    assert set(errors) == {403, 404}  # S3 says 403 for a missing key without s3:ListBucket
+    for error in errors.values():
+        assert (error["ResponseCode"], error["ResponsePagePath"]) == (404, "/404.html")
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert "Aliases" not in config
+    assert config["PriceClass"] == {"Ref": "SitePriceClass"}
+
+    access = deployed(WebsiteHosting="cloudfront")["Resources"]["SiteOriginAccessControl"]
+    signing = access["Properties"]["OriginAccessControlConfig"]
+    assert signing["OriginAccessControlOriginType"] == "s3"
+    assert (signing["SigningBehavior"], signing["SigningProtocol"]) == ("always", "sigv4")
+
+
+def test_a_custom_domain_gets_its_certificate_and_modern_tls() -> None:
+    config = distribution(SiteDomainName="news.example.org", SiteCertificateArn=CERTIFICATE)
+    assert config["Aliases"] == [{"Ref": "SiteDomainName"}]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": "SiteCertificateArn"},
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    rule = source()["Rules"]["SiteDomainNeedsACertificate"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteDomainName"}, ""]}]}
+    asserted = [a["Assert"] for a in rule["Assertions"]]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteCertificateArn"}, ""]}]} in asserted
+    parameters = source()["Parameters"]
+    domain = re.compile(parameters["SiteDomainName"]["AllowedPattern"])
+    assert domain.fullmatch("") and domain.fullmatch("news.example.org")
+    assert not domain.fullmatch("https://news.example.org") and not domain.fullmatch("News.org")
+    certificate = re.compile(parameters["SiteCertificateArn"]["AllowedPattern"])
+    assert certificate.fullmatch("") and certificate.fullmatch(CERTIFICATE)
+    assert not certificate.fullmatch(CERTIFICATE.replace("us-east-1", "eu-west-1"))
+
+
+def test_the_response_headers_policy_sets_the_security_headers() -> None:
+    policy = deployed(WebsiteHosting="cloudfront")["Resources"]["SiteResponseHeadersPolicy"]
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    hsts = security["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"] == {"Override": True}
+    assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    # What a <meta> CSP cannot say; the page's own meta tag governs what it loads.
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "default-src" not in csp and "script-src" not in csp
+    assert all(header.get("Override") is True for header in security.values())
+    custom = {h["Header"]: h["Value"] for h in config["CustomHeadersConfig"]["Items"]}
+    assert custom["Permissions-Policy"].startswith("camera=()")
+    assert custom["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def run_viewer_request(uris: list[str]) -> list[dict[str, Any]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the CloudFront function is not run")
+    code = source()["Resources"]["SiteIndexFunction"]["Properties"]["FunctionCode"]
+    harness = code + (
+        "\nconst uris = JSON.parse(process.argv[1]);\n"
+        "console.log(JSON.stringify(uris.map(function (uri) {\n"
+        "  return handler({request: {method: 'GET', uri: uri, headers: {}, querystring: {}}});\n"
+        "})));\n"
+    )
+    done = subprocess.run(
+        [node, "-e", harness, json.dumps(uris)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    results: list[dict[str, Any]] = json.loads(done.stdout)
+    return results
+
+
+def test_the_viewer_request_function_serves_directory_indexes() -> None:
+    function = source()["Resources"]["SiteIndexFunction"]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["AutoPublish"] is True
+    uris = ["/", "/tags/harbour/", "/tags/harbour", "/feed.xml", "/2026/01/a-story/", "/404.html"]
+    results = dict(zip(uris, run_viewer_request(uris), strict=True))
+    assert results["/"]["uri"] == "/index.html"
+    assert results["/tags/harbour/"]["uri"] == "/tags/harbour/index.html"
+    assert results["/2026/01/a-story/"]["uri"] == "/2026/01/a-story/index.html"
+    assert results["/tags/harbour"] == {
+        "statusCode": 301,
+        "statusDescription": "Moved Permanently",
+        "headers": {"location": {"value": "/tags/harbour/"}},
+    }
+    assert results["/feed.xml"]["uri"] == "/feed.xml"
+    assert results["/404.html"]["uri"] == "/404.html"
+
+
+# The bucket policy, evaluated as S3 would for the requests that matter. A statement applies
+# when its principal, action, resource and every condition match; an explicit Deny wins over
+# any Allow; no Allow leaves the decision to the caller's own IAM policy (for the account's
+# principals) or refuses (for everyone else).
+
+CONTENT_KEY = "content/news/2026/01/ferry-service-resumes.md"
+SITE_KEYS = ("index.html", "tags/harbour/index.html", "404.html", "feed.xml", "sitemap.xml")
+CONFIG_KEY = "config/feeds.yaml"
+
+
+@dataclass(frozen=True)
+class S3Request:
+    who: str
+    context: dict[str, str]
+    service: str | None = None
+    action: str = "s3:GetObject"
+
+
+def visitor(*, https: bool) -> S3Request:
+    """Anonymous: a browser at the website endpoint (HTTP) or the REST endpoint (HTTPS)."""
+    return S3Request("visitor", {"aws:securetransport": str(https).lower()})
+
+
+def cloudfront(distribution_id: str, *, account: str | None = None) -> S3Request:
+    """A request CloudFront signs with Origin Access Control for a distribution."""
+    context = {
+        "aws:securetransport": "true",
+        "aws:sourcearn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution_id}",
+    }
+    if account is not None:  # whether S3 sees one for a service principal is not ours to bet on
+        context["aws:principalaccount"] = account
+    return S3Request(f"cloudfront {distribution_id}", context, service="cloudfront.amazonaws.com")
+
+
+def role(account: str, *, https: bool = True) -> S3Request:
+    arn = f"arn:aws:iam::{account}:role/newswire-IngestFunctionRole"
+    return S3Request(
+        f"role of {account}",
+        {
+            "aws:securetransport": str(https).lower(),
+            "aws:principalaccount": account,
+            "aws:principalarn": arn,
+        },
+    )
+
+
+def concrete(node: Any, names: dict[str, str]) -> Any:
+    """Intrinsic functions replaced by the values a deployed stack would have."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::Sub"}:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: names[m.group(1)], node["Fn::Sub"])
+        if set(node) == {"Ref"}:
+            return names[node["Ref"]]
+        if set(node) == {"Fn::GetAtt"}:
+            return names[".".join(node["Fn::GetAtt"])]
+        return {k: concrete(v, names) for k, v in node.items()}
+    if isinstance(node, list):
+        return [concrete(item, names) for item in node]
+    return node
+
+
+def bucket_policy(mode: str, feeds_config_key: str = "") -> list[dict[str, Any]]:
+    template = deployed(WebsiteHosting=mode, FeedsConfigKey=feeds_config_key)
+    names = {
+        "AWS::Partition": "aws",
+        "AWS::AccountId": ACCOUNT,
+        "ContentBucket": BUCKET,
+        "ContentBucket.Arn": f"arn:aws:s3:::{BUCKET}",
+        "SiteDistribution": DISTRIBUTION,
+        "FeedsConfigKey": feeds_config_key,
+    }
+    policy = template["Resources"]["ContentBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ContentBucket"}
+    document = concrete(policy["PolicyDocument"], names)
+    return list(document["Statement"])
+
+
+def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool:
+    values = [str(v).lower() if operator == "Bool" else str(v) for v in as_list(expected)]
+    actual = context.get(key.lower())
+    if operator in ("Bool", "StringEquals"):
+        return actual is not None and actual in values
+    if operator == "StringNotEquals":  # true when the key is absent, as IAM evaluates it
+        return actual is None or actual not in values
+    if operator == "Null":
+        return (actual is None) == (values == ["true"])
+    raise AssertionError(f"this evaluator does not know {operator}")
+
+
+def _applies(statement: dict[str, Any], request: S3Request, resource: str) -> bool:
+    principal = statement["Principal"]
+    services = [] if principal == "*" else as_list(principal.get("Service"))
+    if principal != "*" and request.service not in services:
+        return False
+    if not any(fnmatch.fnmatchcase(request.action, a) for a in as_list(statement["Action"])):
+        return False
+    if not any(fnmatch.fnmatchcase(resource, r) for r in as_list(statement["Resource"])):
+        return False
+    return all(
+        _condition_holds(operator, key, expected, request.context)
+        for operator, block in statement.get("Condition", {}).items()
+        for key, expected in block.items()
+    )
+
+
+def decide(statements: list[dict[str, Any]], request: S3Request, key: str) -> str:
+    """ "deny", "allow", or "neither" (the caller's identity policy decides, if it has one)."""
+    resource = f"arn:aws:s3:::{BUCKET}/{key}"
+    applying = [s for s in statements if _applies(s, request, resource)]
+    if any(s["Effect"] == "Deny" for s in applying):
+        return "deny"
+    return "allow" if any(s["Effect"] == "Allow" for s in applying) else "neither"
+
+
+@pytest.mark.parametrize("feeds_config_key", ["", CONFIG_KEY])
+@pytest.mark.parametrize("mode", MODES)
+def test_the_bucket_policy_serves_the_site_and_never_the_markdown_or_the_feeds_file(
+    mode: str, feeds_config_key: str
+) -> None:
+    statements = bucket_policy(mode, feeds_config_key)
+    private = [CONTENT_KEY] + ([feeds_config_key] if feeds_config_key else [])
+    public_site = mode == "s3-website"
+    outsiders = [
+        visitor(https=False),
+        visitor(https=True),
+        cloudfront(DISTRIBUTION),
+        cloudfront(DISTRIBUTION, account="999999999999"),
+        cloudfront("EOTHERDISTRIBUTION"),
+        role("999999999999"),
+    ]
+    for request in outsiders:
+        for key in private:
+            assert decide(statements, request, key) == "deny", (request.who, key)
+    for key in SITE_KEYS:
+        for request in (visitor(https=True), role("999999999999")):
+            expected = "allow" if public_site else "neither"
+            assert decide(statements, request, key) == expected, (mode, request.who, key)
+        # Plain HTTP is for the website endpoint's visitors only.
+        expected = "allow" if public_site else "deny"
+        assert decide(statements, visitor(https=False), key) == expected, (mode, key)
+        # Only this stack's distribution (a public site is public to any, of course).
+        for request in (cloudfront(DISTRIBUTION), cloudfront(DISTRIBUTION, account="9" * 12)):
+            expected = "allow" if mode == "cloudfront" or public_site else "neither"
+            assert decide(statements, request, key) == expected, (mode, request.who, key)
+        expected = "allow" if public_site else "neither"
+        assert decide(statements, cloudfront("EOTHERDISTRIBUTION"), key) == expected
+    # The account's own principals (the functions, operators) are left to their IAM policies,
+    # over TLS only, in every mode.
+    for key in (*private, *SITE_KEYS):
+        assert decide(statements, role(ACCOUNT), key) != "deny", (mode, key)
+        assert decide(statements, role(ACCOUNT, https=False), key) == "deny", (mode, key)
+        for action in ("s3:PutObject", "s3:DeleteObject"):
+            insecure = S3Request("role", role(ACCOUNT, https=False).context, action=action)
+            assert decide(statements, insecure, key) == "deny"
+            assert decide(statements, S3Request("visitor", {}, action=action), key) != "allow"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_only_the_s3_website_mode_has_a_public_statement(mode: str) -> None:
+    public = [s for s in bucket_policy(mode) if s["Effect"] == "Allow" and s["Principal"] == "*"]
+    assert [s["Sid"] for s in public] == (["AllowPublicReadSite"] if mode == "s3-website" else [])
+    for statement in bucket_policy(mode):
+        if statement["Effect"] == "Allow":
+            assert statement["Action"] == "s3:GetObject", statement  # read, nothing else
+    # Block Public Access stays on where the policy is not public (checked per mode above).
+
+
+def test_the_canonical_tls_only_statement_is_kept_where_no_website_endpoint_needs_http() -> None:
+    for mode in ("cloudfront", "none"):
+        (tls,) = [s for s in bucket_policy(mode) if s["Sid"] == "DenyInsecureTransport"]
+        assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert tls["Action"] == "s3:*"
+    # The website endpoint speaks HTTP only: there, anonymous reads may come over HTTP, and
+    # every signed request must still use TLS.
+    (tls,) = [s for s in bucket_policy("s3-website") if s["Sid"] == "DenyInsecureTransport"]
+    assert tls["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"},
+        "Null": {"aws:PrincipalArn": "false"},
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_site_url_is_an_output_and_the_renderers_base_url(mode: str) -> None:
+    template = deployed(WebsiteHosting=mode)
+    expected: Any = {
+        "cloudfront": {"Fn::Sub": "https://${SiteDistribution.DomainName}/"},
+        "s3-website": {"Fn::Sub": "${ContentBucket.WebsiteURL}/"},
+        "none": "",
+    }[mode]
+    outputs = template["Outputs"]
+    assert outputs["SiteUrl"]["Value"] == (expected or "none (WebsiteHosting is none)")
+    assert ("SiteDistributionId" in outputs) is (mode == "cloudfront")
+    assert ("SiteDistributionDomainName" in outputs) is (mode == "cloudfront")
+    variables = template["Resources"]["IngestFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SITE_URL"] == expected
+    worker = template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert "SITE_URL" not in worker, "only the scheduled function renders the site"
+    custom = deployed(SiteDomainName="news.example.org", SiteCertificateArn=CERTIFICATE)
+    assert custom["Outputs"]["SiteUrl"]["Value"] == {"Fn::Sub": "https://${SiteDomainName}/"}
 
 
 # --- the queues and the worker's subscription ---------------------------------------------
@@ -692,6 +1164,10 @@ def test_parameters_have_the_documented_defaults() -> None:
     assert defaults["WorkerMaxConcurrency"] == 5
     assert defaults["WorkerReservedConcurrency"] == 0
     assert defaults["AlarmTopicArn"] == ""
+    assert defaults["WebsiteHosting"] == "cloudfront"
+    assert parameters["WebsiteHosting"]["AllowedValues"] == ["cloudfront", "s3-website", "none"]
+    assert defaults["SitePriceClass"] == "PriceClass_100"
+    assert defaults["SiteDomainName"] == defaults["SiteCertificateArn"] == ""
     assert all(p.get("Description") for p in parameters.values())
 
 
@@ -715,6 +1191,9 @@ def test_every_output_has_a_description() -> None:
         "IngestFailureQueueUrl",
         "WorkerFunctionName",
         "AlarmNotifications",
+        "SiteUrl",
+        "SiteDistributionId",
+        "SiteDistributionDomainName",
     } <= set(outputs)
     assert outputs["FeedsQueueUrl"]["Value"] == {"Ref": "FeedsQueue"}
     assert outputs["FeedsDeadLetterQueueUrl"]["Value"] == {"Ref": "FeedsDeadLetterQueue"}

@@ -65,7 +65,8 @@ class ArticleIndex(Protocol):
         ...
 
     def replace(self, record: IndexRecord) -> None:
-        """Overwrite the record of an already indexed article (its key and slug unchanged)."""
+        """Overwrite the record of an already indexed article (its key and slug unchanged),
+        and its listings with it: by_term then finds it under exactly its new terms."""
         ...
 
     def latest(
@@ -75,12 +76,16 @@ class ArticleIndex(Protocol):
         ...
 
     def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
-        """Newest first, the articles whose `taxonomy` ("tags", "categories" or "publisher")
-        includes `term` exactly."""
+        """Newest first (ties by id), the articles whose `taxonomy` ("tags", "categories" or
+        "publisher") includes `term` exactly.
+
+        Like latest and by_month, on DynamoDB this reads an index, which is eventually
+        consistent: a record written a moment ago may be missing, or listed as it was. A caller
+        that lists what it has just written merges those records in itself."""
         ...
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
-        """Newest first, the articles dated (in UTC) in `month` ("YYYY-MM")."""
+        """Newest first (ties by id), the articles dated (in UTC) in `month` ("YYYY-MM")."""
         ...
 
     def get_feed_state(self, feed_id: str) -> FeedState | None:

@@ -1,17 +1,31 @@
 """The AWS backend: Markdown objects in S3, the index in one DynamoDB table.
 
 Table layout (the schema itself lives once, in template.yaml):
-  pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index
+  pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index;
+                               `memberships` names the article's term items (below)
   pk = "S#<section>/<slug>"    slug claim, written in the same transaction as its article
+  pk = "T#<article id>#<taxonomy>#<term>"
+                               term membership: a copy of the article record plus
+                               `term` = "<taxonomy>#<term>", which with `published` feeds the
+                               ByTerm index (lists per tag, category, publisher). Written in the
+                               same transaction as the article; an update deletes the items of
+                               the terms the article no longer has in that transaction too
   pk = "F#<feed id>"           feed state (validators, last status, errors, not-before), and
                                the feed's ingest lease (lease_owner, lease_until) on the same
                                item, so a feed that is not modified costs two requests in all
+
+The article id comes first in a term item's key: ids are hex, so the key splits one way only
+whatever characters a term holds.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +50,18 @@ if TYPE_CHECKING:
 MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
 BATCH_GET_LIMIT = 100
 MONTH_INDEX = "ByMonth"
+TERM_INDEX = "ByTerm"
 OLDEST_MONTH = "1995-01"
+MAX_MEMBERSHIPS = 48
+"""Terms an article is listed under on DynamoDB (publisher first, then categories, then tags).
+A transaction holds at most 100 actions: an add is 2 + 48, a replace at most 1 + 48 puts + 48
+deletes of the terms it drops."""
+MAX_TERM_BYTES = 1024
+"""Longer terms get no term item: DynamoDB keys are at most 2048 bytes, and no list is named so."""
+REPLACE_ATTEMPTS = 5
+MEMBERSHIP_HINTS = 4096
+TAXONOMIES: tuple[Taxonomy, ...] = ("publisher", "categories", "tags")
+log = logging.getLogger("newswire.adapters.aws")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -112,6 +137,73 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
+def _term_key(taxonomy: Taxonomy, term: str) -> str:
+    return f"{taxonomy}#{term}"
+
+
+def memberships(record: IndexRecord) -> list[str]:
+    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS."""
+    keys: list[str] = []
+    for taxonomy in TAXONOMIES:
+        if taxonomy == "publisher":
+            terms: tuple[str, ...] = (record.publisher,) if record.publisher is not None else ()
+        else:
+            terms = record.categories if taxonomy == "categories" else record.tags
+        for term in terms:
+            key = _term_key(taxonomy, term)
+            if len(term.encode("utf-8")) <= MAX_TERM_BYTES and key not in keys:
+                keys.append(key)
+    if len(keys) > MAX_MEMBERSHIPS:
+        log.warning(
+            "article listed under its first terms only",
+            extra={"article": record.id, "terms": len(keys), "listed": MAX_MEMBERSHIPS},
+        )
+    return sorted(keys[:MAX_MEMBERSHIPS])
+
+
+def _memberships_value(keys: Sequence[str]) -> str:
+    # A string, not a list: DynamoDB conditions compare strings for equality.
+    return json.dumps(sorted(keys), ensure_ascii=False, separators=(",", ":"))
+
+
+def _cancellation_reasons(exc: ClientError) -> list[dict[str, Any]]:
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons") or []  # type: ignore[assignment]
+    return reasons
+
+
+def _published(record: IndexRecord) -> str:
+    return utc_sort_key(record.date)
+
+
+def _sort_newest_first(records: list[IndexRecord]) -> list[IndexRecord]:
+    """By `published` descending, then id ascending: SqliteIndex's order. An index query
+    returns items with equal sort keys in no defined order."""
+    records.sort(key=lambda r: r.id)
+    records.sort(key=_published, reverse=True)  # a stable sort: equal ones keep id order
+    return records
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a replace must know of the stored article: its `memberships` attribute (None when
+    the item lacks it) and the term keys whose items may exist."""
+
+    value: str | None
+    keys: tuple[str, ...]
+
+
+def _stored_of(data: dict[str, Any]) -> _Stored:
+    """The _Stored of an article item (plain values; empty when there is no such article)."""
+    value = data.get("memberships")
+    if isinstance(value, str):
+        return _Stored(value, tuple(str(k) for k in json.loads(value)))
+    # Written before term items existed (or missing): nothing to compare with; delete what its
+    # fields would have made, harmlessly if they were never written.
+    return _Stored(None, tuple(memberships(record_from_dict(data))) if data else ())
+
+
 def _months_back(start: datetime, stop: str) -> Iterator[str]:
     year, month = start.year, start.month
     while f"{year:04d}-{month:02d}" >= stop:
@@ -125,6 +217,18 @@ class DynamoIndex:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
+        # What the articles this instance last read or wrote had stored as memberships: the
+        # first guess of a replace (an ingest reads an article before it updates it). A hint
+        # only: a wrong one costs a cancelled request, never a stale term item.
+        self._hints: dict[str, _Stored] = {}
+        self._hints_lock = threading.Lock()
+
+    def _remember(self, article_id: str, stored: _Stored) -> None:
+        with self._hints_lock:
+            self._hints.pop(article_id, None)
+            self._hints[article_id] = stored
+            while len(self._hints) > MEMBERSHIP_HINTS:
+                del self._hints[next(iter(self._hints))]  # the oldest
 
     def _batch_get(self, pks: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Items by key, BATCH_GET_LIMIT keys a request, unprocessed keys retried with back-off."""
@@ -152,29 +256,50 @@ class DynamoIndex:
                     time.sleep(min(0.05 * 2**attempt, 2.0))
 
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
-        records = (record_from_dict(item) for item in self._batch_get([f"A#{i}" for i in ids]))
-        return {record.id: record for record in records}
+        found: dict[str, IndexRecord] = {}
+        for item in self._batch_get([f"A#{i}" for i in ids]):
+            record = record_from_dict(item)
+            found[record.id] = record
+            self._remember(record.id, _stored_of(item))
+        return found
 
     def get_feed_states(self, feed_ids: Sequence[str]) -> dict[str, FeedState]:
         items = self._batch_get([f"F#{f}" for f in feed_ids])
         states = (state_from_dict(item) for item in items if "url" in item)
         return {state.feed_id: state for state in states}
 
-    def _article_item(self, record: IndexRecord) -> dict[str, Any]:
+    def _article_item(self, record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
         data = record_to_dict(record)
         data["pk"] = f"A#{record.id}"
         data["month"] = record.date.astimezone(UTC).strftime("%Y-%m")
+        data["memberships"] = _memberships_value(keys)
         return _to_item(data)
+
+    def _term_puts(self, record: IndexRecord, keys: Sequence[str]) -> list[Any]:
+        """A Put per term item: the record (no `month`: term items stay out of ByMonth)."""
+        data = record_to_dict(record)
+        return [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _to_item({**data, "pk": f"T#{record.id}#{key}", "term": key}),
+                }
+            }
+            for key in keys
+        ]
 
     def add(self, record: IndexRecord) -> bool:
         claim = f"S#{record.section}/{record.slug}"
+        keys = memberships(record)
+        # One request: the article, its slug claim and its term items, all or nothing. The
+        # article comes first and the claim second: the cancellation reasons say which failed.
         try:
             self.client.transact_write_items(
                 TransactItems=[
                     {
                         "Put": {
                             "TableName": self.table,
-                            "Item": self._article_item(record),
+                            "Item": self._article_item(record, keys),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -187,29 +312,78 @@ class DynamoIndex:
                             "ExpressionAttributeValues": {":id": {"S": record.id}},
                         }
                     },
+                    *self._term_puts(record, keys),
                 ]
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                cancelled: list[dict[str, Any]] = exc.response.get("CancellationReasons") or []  # type: ignore[assignment]
-                reasons = [r.get("Code") for r in cancelled]
-                if reasons[:1] == ["ConditionalCheckFailed"]:
-                    return False
-                if reasons[1:2] == ["ConditionalCheckFailed"]:
-                    raise SlugTaken(f"slug {claim[2:]} belongs to another article") from exc
+            reasons = [r.get("Code") for r in _cancellation_reasons(exc)]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return False
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                raise SlugTaken(f"slug {claim[2:]} belongs to another article") from exc
             raise StorageError(f"DynamoDB write of {record.id} failed: {_error_text(exc)}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"DynamoDB write of {record.id} failed: {exc}") from exc
+        self._remember(record.id, _Stored(_memberships_value(keys), tuple(keys)))
         return True
 
     def replace(self, record: IndexRecord) -> None:
-        self._put(self._article_item(record), f"article {record.id}")
+        """One transaction: the article, its term items, and the deletion of the term items it
+        no longer has. The article is written only if its stored `memberships` are the ones
+        this call deletes against, so two concurrent replaces cannot leave a stale term item.
 
-    def _put(self, item: dict[str, Any], what: str) -> None:
-        try:
-            self.client.put_item(TableName=self.table, Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"DynamoDB write of {what} failed: {_error_text(exc)}") from exc
+        First guess: what get_records last saw stored (an ingest reads before it updates),
+        else that the terms did not change; either way one request. A wrong guess is cancelled
+        with the stored item in its reasons, and the second request deletes what it must."""
+        keys = memberships(record)
+        with self._hints_lock:
+            hint = self._hints.get(record.id)
+        stored = hint or _Stored(_memberships_value(keys), tuple(keys))
+        for _ in range(REPLACE_ATTEMPTS):
+            try:
+                self.client.transact_write_items(
+                    TransactItems=self._replace_actions(record, keys, stored)
+                )
+                self._remember(record.id, _Stored(_memberships_value(keys), tuple(keys)))
+                return
+            except ClientError as exc:
+                reasons = _cancellation_reasons(exc)
+                if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                    raise StorageError(
+                        f"DynamoDB write of article {record.id} failed: {_error_text(exc)}"
+                    ) from exc
+                stored = self._stored(record.id, reasons[0].get("Item"))
+            except BotoCoreError as exc:
+                raise StorageError(f"DynamoDB write of article {record.id} failed: {exc}") from exc
+        raise StorageError(f"article {record.id} kept changing under concurrent updates")
+
+    def _replace_actions(
+        self, record: IndexRecord, keys: Sequence[str], stored: _Stored
+    ) -> list[Any]:
+        article: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": self._article_item(record, keys),
+        }
+        article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        article["ExpressionAttributeNames"] = {"#m": "memberships"}
+        if stored.value is None:
+            article["ConditionExpression"] = "attribute_not_exists(#m)"
+        else:
+            article["ConditionExpression"] = "#m = :m"
+            article["ExpressionAttributeValues"] = {":m": {"S": stored.value}}
+        deletes = [
+            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
+            for key in sorted(set(stored.keys) - set(keys))
+        ]
+        return [{"Put": article}, *self._term_puts(record, keys), *deletes]
+
+    def _stored(self, article_id: str, item: dict[str, Any] | None) -> _Stored:
+        """The stored article's memberships, from the item a cancelled transaction returned,
+        else read (a missing article has none)."""
+        if item is not None:
+            return _stored_of(_from_item(item))
+        found = list(self._batch_get([f"A#{article_id}"]))
+        return _stored_of(found[0] if found else {})
 
     def latest(
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
@@ -243,18 +417,40 @@ class DynamoIndex:
         if feed is not None:
             query["FilterExpression"] = "contains(feeds, :feed)"
             values[":feed"] = {"S": feed}
+        return self._newest(query, limit)
+
+    def _newest(self, query: dict[str, Any], limit: int) -> list[IndexRecord]:
+        """The first `limit` records of a newest-first index query, ties broken by id: reads
+        on past the limit while the next items share the last one's `published`."""
+        if limit <= 0:
+            return []
         out: list[IndexRecord] = []
         try:
-            for page in self.client.get_paginator("query").paginate(**query):
+            pages = self.client.get_paginator("query").paginate(
+                **query, PaginationConfig={"PageSize": min(limit + 1, 1000)}
+            )
+            for page in pages:
                 out.extend(record_from_dict(_from_item(i)) for i in page.get("Items", []))
-                if len(out) >= limit:
+                if len(out) > limit and _published(out[-1]) < _published(out[limit - 1]):
                     break
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"DynamoDB query failed: {_error_text(exc)}") from exc
-        return out[:limit]
+        return _sort_newest_first(out)[:limit]
 
     def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
-        raise StorageError("listing by term is not available on DynamoDB yet")
+        if len(term.encode("utf-8")) > MAX_TERM_BYTES:
+            return []  # never given a term item (see MAX_TERM_BYTES)
+        return self._newest(
+            {
+                "TableName": self.table,
+                "IndexName": TERM_INDEX,
+                "KeyConditionExpression": "#t = :t",
+                "ExpressionAttributeNames": {"#t": "term"},
+                "ExpressionAttributeValues": {":t": {"S": _term_key(taxonomy, term)}},
+                "ScanIndexForward": False,
+            },
+            limit,
+        )
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         return self._query_month(month, limit, None, None)
