@@ -19,8 +19,16 @@ from newswire.config import ConfigError, feeds_from_urls, load_config
 from newswire.enrich import EnrichOptions
 from newswire.logs import configure_logging
 from newswire.models import FeedResult, FeedStatus, RunSummary
-from newswire.ports import StorageError
+from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.reindex import reindex
+from newswire.site.commands import (
+    SiteOutcome,
+    add_site_commands,
+    add_site_options,
+    build_after_run,
+    cmd_serve,
+    cmd_site,
+)
 
 EXIT_OK, EXIT_FEEDS_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -42,9 +50,11 @@ examples:
   newswire list --json --feed google-news-world
   newswire feeds                             every feed's health: last fetch, errors, back-off
   newswire reindex                           rebuild a lost index from the Markdown files
+  newswire site --full                       render every page of the HTML site
+  newswire serve                             preview the site at http://127.0.0.1:8000/
 
-exit status: 0 when every feed was read (or was not modified), 1 when a feed failed,
-2 for a usage or configuration error.
+exit status: 0 when every feed was read (or was not modified), 1 when a feed failed (or
+the site could not be updated), 2 for a usage or configuration error.
 """
 
 
@@ -129,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _backend_options(run)
+    add_site_options(run, for_run=True)
 
     show = commands.add_parser(
         "list", help="show the latest articles from the index",
@@ -170,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument("--dlq-url", required=True, help="its dead-letter queue (stack output)")
     redrive.add_argument("--endpoint-url", help="SQS endpoint (e.g. moto's server)")
     redrive.add_argument("--region", help="region (default: from the environment)")
+    add_site_commands(commands, _backend_options)
     return parser
 
 
@@ -206,7 +218,9 @@ class _Progress:
             self.bar.close()
 
 
-def print_summary(summary: RunSummary, settings: Settings, out: TextIO) -> None:
+def print_summary(
+    summary: RunSummary, settings: Settings, out: TextIO, site: SiteOutcome | None = None
+) -> None:
     c = summary.counts
     total = len(summary.results)
     print(
@@ -225,6 +239,9 @@ def print_summary(summary: RunSummary, settings: Settings, out: TextIO) -> None:
         width = max(len(r.feed_id) for r in failed)
         for r in failed:
             print(f"  {r.feed_id:<{width}}  {r.error}", file=out)
+    site_line = site.line() if site is not None else None
+    if site_line:
+        print(site_line, file=out)
     print(f"stored in {settings.describe()}", file=out)
 
 
@@ -256,12 +273,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = ingestor.run(feeds, on_result=progress)
     finally:
         progress.close()
+    site = build_after_run(
+        args, ingestor.store, ingestor.index, summary, uses_aws=settings.uses_aws
+    )
     if args.json:
-        json.dump(summary.as_dict(), sys.stdout, indent=2)
+        json.dump({**summary.as_dict(), **site.as_dict()}, sys.stdout, indent=2)
         print()
     else:
-        print_summary(summary, settings, sys.stdout)
-    return EXIT_FEEDS_FAILED if summary.counts["failed"] else EXIT_OK
+        print_summary(summary, settings, sys.stdout, site)
+    return EXIT_FEEDS_FAILED if summary.counts["failed"] or not site.ok else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -346,7 +366,14 @@ COMMANDS = {
     "feeds": cmd_feeds,
     "reindex": cmd_reindex,
     "redrive": cmd_redrive,
+    "site": lambda args: cmd_site(args, *_site_backend(args)),
+    "serve": cmd_serve,
 }
+
+
+def _site_backend(args: argparse.Namespace) -> tuple[ContentStore, ArticleIndex, bool]:
+    settings = _settings(args)
+    return build_store(settings), build_index(settings), settings.uses_aws
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -177,13 +177,14 @@ class Ingestor:
 
         articles, failed = self._normalize(feed, parsed.entries[: feed.max_items], now)
         counts = dict.fromkeys(Outcome, 0)
+        written: list[tuple[IndexRecord, IndexRecord | None]] = []
         try:
             existing = self.index.get_records([a.id for a in articles])
         except StorageError as exc:
             return self._failed(feed, base, now, str(exc))
         for article in articles:
             try:
-                counts[self._commit(article, existing.get(article.id), now)] += 1
+                counts[self._commit(article, existing.get(article.id), now, written)] += 1
             except StorageError as exc:
                 failed += 1
                 log.error("article not stored", extra={
@@ -205,6 +206,8 @@ class Ingestor:
             feed.feed_id, feed.url, FeedStatus.FETCHED,
             new=counts[Outcome.NEW], updated=counts[Outcome.UPDATED],
             unchanged=counts[Outcome.UNCHANGED], failed_items=failed,
+            changed=tuple(new for new, _ in written),
+            replaced=tuple(old for _, old in written if old is not None),
         )  # fmt: skip
         log.info("feed ingested", extra={"feed": feed.feed_id, **_counts(result)})
         return result
@@ -224,7 +227,14 @@ class Ingestor:
             articles.setdefault(article.id, article)  # duplicate guids: the first one wins
         return list(articles.values()), failed
 
-    def _commit(self, article: Article, existing: IndexRecord | None, now: datetime) -> Outcome:
+    def _commit(
+        self,
+        article: Article,
+        existing: IndexRecord | None,
+        now: datetime,
+        written: list[tuple[IndexRecord, IndexRecord | None]],
+    ) -> Outcome:
+        """Store and index one article; appends (new record, replaced record) to `written`."""
         for _ in range(COMMIT_ATTEMPTS):
             decision = decide(article, existing, now)
             if decision.outcome is Outcome.UNCHANGED:
@@ -235,17 +245,21 @@ class Ingestor:
                 )
             if decision.outcome is Outcome.UPDATED:
                 assert decision.key is not None
+                record = index_record(decision.article, decision.key, now)
                 self.store.put(decision.key, render_markdown(decision.article))
-                self.index.replace(index_record(decision.article, decision.key, now))
+                self.index.replace(record)
+                written.append((record, existing))
                 return Outcome.UPDATED
-            if self._write_new(decision.article, now):
+            added = self._write_new(decision.article, now)
+            if added is not None:
+                written.append((added, None))
                 return Outcome.NEW
             # Another run recorded this article meanwhile: decide again against its record.
             existing = self.index.get_records([article.id]).get(article.id)
         raise StorageError(f"article {article.id} kept changing under concurrent runs")
 
-    def _write_new(self, article: Article, now: datetime) -> bool:
-        """Write the object, then the index record. False if another run indexed it first."""
+    def _write_new(self, article: Article, now: datetime) -> IndexRecord | None:
+        """Write the object, then the index record. None if another run indexed it first."""
         for slug in slug_candidates(article.slug, article.id):
             candidate = dataclasses.replace(article, slug=slug)
             key = content_key(candidate.section, candidate.date, slug)
@@ -255,8 +269,9 @@ class Ingestor:
                 if owner != article.id:
                     continue  # another article holds this key: try the next slug
                 self.store.put(key, body)  # our own earlier write that was never indexed
+            record = index_record(candidate, key, now)
             try:
-                return self.index.add(index_record(candidate, key, now))
+                return record if self.index.add(record) else None
             except SlugTaken:
                 continue
         raise StorageError(f"no free slug for article {article.id} ({article.slug})")

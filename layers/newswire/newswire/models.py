@@ -159,6 +159,10 @@ class FeedResult:
     unchanged: int = 0
     failed_items: int = 0
     error: str | None = None
+    changed: tuple[IndexRecord, ...] = field(default=(), repr=False)
+    """The index records this feed added or replaced, as written: the site rebuilds their pages."""
+    replaced: tuple[IndexRecord, ...] = field(default=(), repr=False)
+    """The records that updates replaced, as they were: the site drops them from old lists."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,16 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=dict)
     failing_24h: int = 0
     """Configured feeds that have been failing for 24 hours or more (set by the scheduled run)."""
+
+    @property
+    def changed(self) -> tuple[IndexRecord, ...]:
+        """Every record the run added or replaced (the site's incremental build input)."""
+        return tuple(record for result in self.results for record in result.changed)
+
+    @property
+    def replaced(self) -> tuple[IndexRecord, ...]:
+        """The previous versions of the records the run replaced."""
+        return tuple(record for result in self.results for record in result.replaced)
 
     @classmethod
     def of(cls, results: tuple[FeedResult, ...], seconds: float) -> RunSummary:

@@ -33,8 +33,19 @@ class ContentStore(Protocol):
         """
         ...
 
-    def put(self, key: str, body: bytes) -> None:
-        """Create or overwrite `key` with `body` (readers see the old or the new bytes whole)."""
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> None:
+        """Create or overwrite `key` with `body` (readers see the old or the new bytes whole).
+
+        `content_type` (default: Markdown) and `cache_control` are the HTTP headers the object
+        is served with where the backend serves objects itself (S3); a directory ignores them.
+        """
         ...
 
     def get(self, key: str) -> bytes | None:

@@ -16,6 +16,7 @@ from newswire.config import Config, ConfigError, feed_from_mapping, load_config,
 from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch
 from newswire.ingest import Ingestor
 from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
+from newswire.site.hook import update_site
 
 DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
 
@@ -99,6 +100,7 @@ def run_scheduled(
                 failing_24h=failing_for_a_day(feeds, states, ingestor.clock()),
             )
     summary = ingestor.run(feeds, seconds_left=seconds_left)
+    update_site(summary, ingestor.store, ingestor.index, env, seconds_left=seconds_left)
     states = ingestor.index.get_feed_states(ids)
     return dataclasses.replace(
         summary, failing_24h=failing_for_a_day(feeds, states, ingestor.clock())

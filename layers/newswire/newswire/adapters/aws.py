@@ -98,11 +98,19 @@ class S3Store:
             raise StorageError(f"S3 put of {key} failed: {exc}") from exc
         return True
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> None:
+        headers: dict[str, Any] = {"ContentType": content_type or MARKDOWN_CONTENT_TYPE}
+        if cache_control is not None:
+            headers["CacheControl"] = cache_control
         try:
-            self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType=MARKDOWN_CONTENT_TYPE
-            )
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **headers)
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"S3 put of {key} failed: {_error_text(exc)}") from exc
 

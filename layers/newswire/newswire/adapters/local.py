@@ -58,7 +58,15 @@ class DirectoryStore:
             raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
         return True
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> None:
+        # A directory has no per-file headers: `newswire serve` derives them from the name.
         path = self._path(key)
         try:
             os.replace(self._temp_file(path, body), path)

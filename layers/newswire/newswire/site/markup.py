@@ -1,0 +1,114 @@
+"""Pure: an article's Markdown body → safe HTML, with markdown-it-py (CommonMark).
+
+Raw HTML is never passed through (`html` off: it is shown as text), links are limited to
+http(s) and mailto, and an image becomes an <img> only when the site allows remote images:
+otherwise it is a link to the image, so that a page makes no request to another host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+EXTERNAL_REL = "nofollow noopener"
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def safe_url(url: str) -> bool:
+    """http(s) with a host, or mailto: nothing that runs, reads local files or hides a scheme."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in SAFE_SCHEMES:
+        return False
+    return parts.scheme.lower() == "mailto" or bool(parts.netloc)
+
+
+def _link_open(
+    renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    tokens[idx].attrSet("rel", EXTERNAL_REL)
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+def _image_as_link(
+    renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or "image"
+    return (
+        f'<a class="image-link" href="{_escape(src)}" rel="{EXTERNAL_REL}">'
+        f"Image: {_escape(alt)}</a>"
+    )
+
+
+def _remote_image(
+    renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or "Image"
+    src = str(token.attrGet("src") or "")
+    return (
+        f'<img src="{_escape(src)}" alt="{_escape(alt)}" loading="lazy" decoding="async" '
+        'referrerpolicy="no-referrer">'
+    )
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def markdown_renderer(*, remote_images: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.validateLink = safe_url  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("image", _remote_image if remote_images else _image_as_link)
+    return md
+
+
+def render_body(markdown: str, *, remote_images: bool) -> str:
+    """The body as HTML. Headings are shifted down two levels (# → h3) so that the page's own
+    h1 (the title) and h2 (its sections) stay the outline's top."""
+    md = markdown_renderer(remote_images=remote_images)
+    tokens = md.parse(markdown)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            level = min(6, int(token.tag[1]) + 2)
+            token.tag = f"h{level}"
+    return str(md.renderer.render(tokens, md.options, {}))
+
+
+def body_links(markdown: str) -> list[str]:
+    """Every link target in the body, in order (to tell a bare coverage list from prose)."""
+    md = MarkdownIt("commonmark", {"html": False})
+    found: list[str] = []
+    for token in md.parse(markdown):
+        for child in token.children or []:
+            if child.type == "link_open":
+                found.append(str(child.attrGet("href") or ""))
+    return found
+
+
+def is_link_list(markdown: str) -> bool:
+    """True when the body is only a bullet list of links (Google News' coverage list)."""
+    md = MarkdownIt("commonmark", {"html": False})
+    tokens = md.parse(markdown)
+    if not tokens or tokens[0].type != "bullet_list_open":
+        return False
+    depth = 0
+    for token in tokens:
+        depth += token.nesting
+        if depth == 0 and token is not tokens[-1]:
+            return False  # something follows the list
+        if token.type == "inline" and not any(c.type == "link_open" for c in token.children or []):
+            return False
+    return True

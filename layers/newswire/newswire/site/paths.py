@@ -1,0 +1,125 @@
+"""Pure: where each page of the site lives. Every path is relative to the site root (the
+bucket or directory root) and names a directory ("tags/war/"), whose page is its index.html.
+
+Links between pages are relative ("../../tags/war/"), so the same bytes work under any host,
+port or path prefix: the public site, `newswire serve`, or a copy on disk. Only the canonical
+link, Open Graph tags, feeds and sitemaps use absolute URLs, built from the site's base URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Final
+
+from slugify import slugify
+
+from newswire.models import IndexRecord
+from newswire.ports import Taxonomy
+
+TAXONOMIES: Final[tuple[Taxonomy, ...]] = ("tags", "categories", "publisher")
+TAXONOMY_DIRS: Final[dict[Taxonomy, str]] = {
+    "tags": "tags",
+    "categories": "categories",
+    "publisher": "publishers",
+}
+# Every top-level name the site writes: what a bucket policy or CDN behaviour exposes (the
+# Markdown under content/ stays private). "sitemap-" stands for sitemap-<YYYY>-<MM>.xml.
+SITE_ROOT_FILES: Final = (
+    "index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml", "feed.json", "favicon.svg",
+)  # fmt: skip
+SITE_ROOT_PREFIXES: Final = (
+    "page/", "articles/", "tags/", "categories/", "publishers/", "archive/", "css/", "sitemap-",
+)  # fmt: skip
+
+_CONTENT_KEY = re.compile(
+    r"^content/(?P<section>[a-z0-9-]+)/(?P<year>\d{4})/(?P<month>\d{2})/(?P<slug>[a-z0-9-]+)\.md$"
+)
+_CLEAN_TERM = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def article_path(record: IndexRecord) -> str:
+    """`articles/<section>/<YYYY>/<MM>/<slug>/`: the Markdown key, mirrored. The key is unique
+    and never changes after the first write, so neither does the page's URL."""
+    match = _CONTENT_KEY.match(record.key)
+    if match is None:
+        raise ValueError(f"not a content key: {record.key!r}")
+    return "articles/{section}/{year}/{month}/{slug}/".format(**match.groupdict())
+
+
+def term_slug(term: str) -> str:
+    """A term's URL segment: the term itself when it is already URL-clean ("war",
+    "aljazeera.com"), else its slug plus a digest of the exact term, so that two terms with the
+    same slug ("Al Jazeera", "al-jazeera") never share, and overwrite, one page."""
+    if _CLEAN_TERM.match(term) and ".." not in term:
+        return term
+    digest = hashlib.sha256(term.encode("utf-8")).hexdigest()[:6]
+    base = slugify(term, max_length=60, word_boundary=True)
+    return f"{base}-{digest}" if base else f"term-{digest}"
+
+
+def term_path(taxonomy: Taxonomy, term: str) -> str:
+    return f"{TAXONOMY_DIRS[taxonomy]}/{term_slug(term)}/"
+
+
+def terms_of(record: IndexRecord) -> list[tuple[Taxonomy, str]]:
+    """The (taxonomy, term) lists an article belongs to, in a stable order."""
+    out: list[tuple[Taxonomy, str]] = [("tags", t) for t in record.tags]
+    out += [("categories", c) for c in record.categories]
+    if record.publisher:
+        out.append(("publisher", record.publisher))
+    return list(dict.fromkeys(out))
+
+
+def month_of(record: IndexRecord) -> str:
+    """The archive month ("YYYY-MM") of an article: its date in UTC, as the index lists it."""
+    return record.date.astimezone(UTC).strftime("%Y-%m")
+
+
+def check_month(month: str) -> str:
+    if not _MONTH.match(month):
+        raise ValueError(f"not a month: {month!r}")
+    return month
+
+
+def month_path(month: str, page: int = 1) -> str:
+    year, number = check_month(month).split("-")
+    base = f"archive/{year}/{number}/"
+    return base if page == 1 else f"{base}page/{page}/"
+
+
+def home_path(page: int = 1) -> str:
+    return "" if page == 1 else f"page/{page}/"
+
+
+def sitemap_key(month: str) -> str:
+    """Per-month sitemaps sit at the root: a sitemap may list only URLs below its own folder."""
+    return f"sitemap-{check_month(month)}.xml"
+
+
+def page_key(path: str) -> str:
+    """The stored key of a page path: "tags/war/" → "tags/war/index.html", "" → "index.html"."""
+    return f"{path}index.html" if path == "" or path.endswith("/") else path
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from the page at `from_path` to `to_path`, both site paths. Directory pages are
+    linked by their folder ("../tags/war/"); the home page from itself is "./"."""
+    return ("../" * from_path.count("/") + to_path) or "./"
+
+
+def months_between(newest: str, oldest: str) -> list[str]:
+    """Every month from `newest` back to `oldest`, both "YYYY-MM", inclusive, newest first."""
+    year, month = map(int, check_month(newest).split("-"))
+    out: list[str] = []
+    while f"{year:04d}-{month:02d}" >= check_month(oldest):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
+
+
+def utc_key(when: datetime) -> str:
+    """Sorts in time order whatever the UTC offset (the index's own `published` key)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

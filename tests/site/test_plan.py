@@ -1,0 +1,139 @@
+"""Which pages an article touches, and where each page lives (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from newswire.site.paths import (
+    article_path,
+    month_of,
+    month_path,
+    months_between,
+    page_key,
+    relative,
+    term_path,
+    term_slug,
+)
+from newswire.site.plan import pages_touched, plan_changes
+from tests.site.helpers import record
+
+
+def test_an_article_page_mirrors_its_markdown_key() -> None:
+    r = record(section="world", slug="grain-deal", date=datetime(2026, 1, 2, 10, tzinfo=UTC))
+    assert r.key == "content/world/2026/01/grain-deal.md"
+    assert article_path(r) == "articles/world/2026/01/grain-deal/"
+    assert page_key(article_path(r)) == "articles/world/2026/01/grain-deal/index.html"
+
+
+def test_a_key_that_is_not_a_content_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a content key"):
+        article_path(dataclasses.replace(record(), key="content/../../etc/passwd.md"))
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [("war", "war"), ("aljazeera.com", "aljazeera.com"), ("covid-19", "covid-19")],
+)
+def test_clean_terms_are_their_own_slug(term: str, expected: str) -> None:
+    assert term_slug(term) == expected
+
+
+def test_other_terms_get_a_slug_and_a_digest_so_they_never_share_a_page() -> None:
+    spellings = ["Al Jazeera", "al jazeera", "Al-Jazeera", "AL JAZEERA"]
+    slugs = [term_slug(t) for t in spellings]
+    assert len(set(slugs)) == len(spellings)
+    assert all(s.startswith("al-jazeera-") for s in slugs)
+    assert term_slug("Українські Національні Новини").startswith("ukrainski-natsionalni-novini-")
+    for hostile in ["../../etc", "..", "a/b", "🙂", "", "x" * 500, ".hidden"]:
+        slug = term_slug(hostile)
+        assert slug and "/" not in slug and not slug.startswith(".") and ".." not in slug
+        assert len(slug) <= 80
+
+
+def test_terms_live_under_their_taxonomy() -> None:
+    assert term_path("tags", "war") == "tags/war/"
+    assert term_path("categories", "aljazeera.com") == "categories/aljazeera.com/"
+    assert term_path("publisher", "Reuters").startswith("publishers/reuters-")
+
+
+def test_the_archive_month_is_the_utc_month() -> None:
+    kyiv = timezone(timedelta(hours=2))
+    r = record(date=datetime(2026, 1, 1, 1, 30, tzinfo=kyiv))  # 2025-12-31 23:30 UTC
+    assert month_of(r) == "2025-12"
+    assert month_path("2025-12") == "archive/2025/12/"
+    assert month_path("2025-12", 3) == "archive/2025/12/page/3/"
+    with pytest.raises(ValueError, match="not a month"):
+        month_path("2025-13")
+
+
+def test_months_between_walks_back_across_years() -> None:
+    assert months_between("2026-02", "2025-11") == ["2026-02", "2026-01", "2025-12", "2025-11"]
+    assert months_between("2026-01", "2026-01") == ["2026-01"]
+
+
+@pytest.mark.parametrize(
+    ("here", "target", "link"),
+    [
+        ("", "tags/war/", "tags/war/"),
+        ("", "", "./"),
+        ("tags/war/", "", "../../"),
+        ("tags/war/", "articles/world/2026/01/x/", "../../articles/world/2026/01/x/"),
+        ("articles/world/2026/01/x/", "css/site.css", "../../../../../css/site.css"),
+        ("page/2/", "page/3/", "../../page/3/"),
+    ],
+)
+def test_links_between_pages_are_relative(here: str, target: str, link: str) -> None:
+    assert relative(here, target) == link
+
+
+def test_an_article_touches_its_page_home_terms_month_feeds_and_month_sitemap() -> None:
+    r = record(tags=("harbour", "wall"), categories=("Local news",), publisher="Harbour Gazette")
+    assert pages_touched(r) == {
+        "articles/local/2026/01/harbour-wall-repaired/index.html",
+        "index.html",
+        "tags/harbour/index.html",
+        "tags/wall/index.html",
+        f"categories/{term_slug('Local news')}/index.html",
+        f"publishers/{term_slug('Harbour Gazette')}/index.html",
+        "archive/2026/01/index.html",
+        "sitemap-2026-01.xml",
+        "feed.xml",
+        "feed.json",
+    }
+
+
+def test_an_article_without_publisher_or_terms_touches_no_term_page() -> None:
+    r = record(tags=(), categories=(), publisher=None)
+    assert {
+        k for k in pages_touched(r) if k.startswith(("tags/", "categories/", "publishers/"))
+    } == set()
+
+
+def test_a_plan_covers_every_changed_article_and_the_terms_an_update_dropped() -> None:
+    a = record(id="a" * 20, slug="a", tags=("harbour",), date=datetime(2026, 1, 5, tzinfo=UTC))
+    b = record(id="b" * 20, slug="b", tags=("ferry",), date=datetime(2025, 12, 30, tzinfo=UTC))
+    b_before = dataclasses.replace(b, tags=("storm",), publisher="Old Name")
+
+    plan = plan_changes([a, b], replaced=[b_before])
+
+    assert [r.id for r in plan.articles] == ["a" * 20, "b" * 20]
+    assert set(plan.terms) == {
+        ("tags", "harbour"), ("tags", "ferry"), ("tags", "storm"),
+        ("categories", "Local news"), ("publisher", "Harbour Gazette"), ("publisher", "Old Name"),
+    }  # fmt: skip
+    assert plan.months == ("2026-01", "2025-12")
+    assert plan.lists
+
+
+def test_an_article_changed_twice_in_one_run_is_planned_once_at_its_last_version() -> None:
+    first = record(title="First")
+    second = dataclasses.replace(first, title="Second")
+    assert plan_changes([first, second]).articles == (second,)
+
+
+def test_nothing_changed_plans_nothing() -> None:
+    plan = plan_changes([])
+    assert plan.empty and not plan.lists
