@@ -411,7 +411,10 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
     assert len(aws_calls.article_writes()) == 8
     for call in aws_calls.article_writes():  # each article with its slug claim, atomically
         assert call.operation == "TransactWriteItems"
-        assert sorted(k[:2] for k in written_keys(call)) == ["A#", "S#"]
+        article, claim, *terms = written_keys(call)
+        assert (article[:2], claim[:2]) == ("A#", "S#")
+        # ...and its term memberships (ByTerm: lists per tag, category, publisher)
+        assert terms and all(k.startswith(f"T#{article[2:]}#") for k in terms)
 
     # The server saw one unconditional GET per feed, from a client that names itself.
     for path in (GAZETTE, NOTES, WORLD):
@@ -514,9 +517,12 @@ def test_a_changed_item_is_rewritten_in_place(ingest_function: Lambda, aws_calls
     assert put.params["Key"] == LIFEBOAT_KEY
     assert put.params["ContentType"] == "text/markdown; charset=utf-8"
     assert "IfNoneMatch" not in put.params  # an overwrite, not a new object
+    # One transaction: the record, its term memberships, the deletion of dropped terms.
     (record_write,) = aws_calls.article_writes()
-    assert record_write.operation == "PutItem"
-    assert record_write.params["Item"]["pk"]["S"] == f"A#{meta_before['id']}"
+    assert record_write.operation == "TransactWriteItems"
+    article, *terms = written_keys(record_write)
+    assert article == f"A#{meta_before['id']}"
+    assert all(k.startswith(f"T#{meta_before['id']}#") for k in terms)
 
     after = ingest_function.objects()
     assert set(after) == set(before)
