@@ -91,12 +91,18 @@ class Listings(Protocol):
 
 @dataclass
 class IndexListings:
-    """Listings straight from the index (the incremental build)."""
+    """Listings straight from the index (the incremental build). The latest articles are read
+    once, for the home pages, and the feeds take theirs from the same read."""
 
     index: ArticleIndex
+    _latest: list[IndexRecord] = field(default_factory=list)
+    _latest_limit: int = 0
 
     def latest(self, limit: int) -> list[IndexRecord]:
-        return newest_first(self.index.latest(limit=limit + TIE_SLACK))[:limit]
+        if limit > self._latest_limit:
+            self._latest = newest_first(self.index.latest(limit=limit + TIE_SLACK))[:limit]
+            self._latest_limit = limit
+        return self._latest[:limit]
 
     def by_term(self, taxonomy: Taxonomy, term: str, limit: int) -> list[IndexRecord]:
         return newest_first(self.index.by_term(taxonomy, term, limit=limit + TIE_SLACK))[:limit]
