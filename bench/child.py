@@ -1,0 +1,575 @@
+"""The measured programs, one per task, each run in a fresh interpreter by bench.procs.
+
+`python -m bench.child TASK 'JSON-ARGS'` prints its result as the line `BENCH-RESULT {json}`.
+Timings here cover the work only (imports and setup excluded); the parent adds the process's
+own rusage (peak RSS, CPU).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import pstats
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.loopback import LOOPBACK, enforce_loopback
+from bench.workload import BASE_TIME, FeedSpec, plan, render_feed
+
+RESULT_PREFIX = "BENCH-RESULT "
+Args = dict[str, Any]
+
+
+def specs_of(args: Args) -> list[FeedSpec]:
+    specs = plan(
+        args["seed"],
+        args["feeds"],
+        args["items"],
+        no_validators_every=args.get("no_validators_every", 0),
+    )
+    limit = args.get("only_feeds")
+    return specs[:limit] if limit else specs
+
+
+def feed_configs(args: Args) -> list[Any]:
+    from newswire.models import FeedConfig
+
+    return [
+        FeedConfig(
+            url=args["base_url"] + s.path,
+            name=s.name,
+            language=s.language,
+            max_items=max(100, s.items),
+        )
+        for s in specs_of(args)
+    ]
+
+
+# --- figure 1 and 4: newswire on the embedded backend, and the peer ------------------------
+
+
+def newswire_embedded(args: Args) -> Args:
+    from newswire.bootstrap import Settings, build_ingestor
+
+    settings = Settings(
+        site_dir=Path(args["site_dir"]),
+        allow_hosts=(LOOPBACK,),
+        workers=args.get("workers") or Settings().workers,
+    )
+    ingestor = build_ingestor(settings)
+    feeds = feed_configs(args)
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = ingestor.run(feeds)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "workers": ingestor.workers,
+        "counts": summary.counts,
+        "errors": [r.error for r in summary.results if r.error][:5],
+    }
+
+
+def reader_peer(args: Args) -> Args:
+    from reader import make_reader
+
+    workers = int(args["workers"])
+    reader = make_reader(args["db"])
+    for feed in feed_configs(args):
+        reader.add_feed(feed.url)
+    started, cpu = time.perf_counter(), time.process_time()
+    reader.update_feeds(workers=workers)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    counts = reader.get_entry_counts()
+    broken = reader.get_feed_counts(broken=True)
+    reader.close()
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "workers": workers,
+        "entries": counts.total,
+        "broken": broken.total,
+    }
+
+
+# Where a profile's time goes, by pipeline stage: (label, file suffix, function name).
+STAGES = (
+    ("fetch (HTTP, incl. waiting)", "newswire/fetch.py", "fetch"),
+    ("parse (feedparser)", "newswire/parse.py", "parse_feed"),
+    ("normalize", "newswire/normalize.py", "normalize_entry"),
+    ("render (YAML + Markdown)", "newswire/render.py", "render_markdown"),
+    ("store: put_new (files)", "newswire/adapters/local.py", "put_new"),
+    ("index: add (SQLite)", "newswire/adapters/local.py", "add"),
+    ("index: get_records", "newswire/adapters/local.py", "get_records"),
+    ("decide", "newswire/decide.py", "decide"),
+)
+
+
+def profile_rows(stats: pstats.Stats, top: int) -> tuple[list[Args], float]:
+    """The `top` functions by own time (tottime), and the profile's total."""
+    total = float(stats.total_tt)  # type: ignore[attr-defined]
+    rows = [
+        {
+            "function": f"{_short(path)}:{line}({name})",
+            "calls": calls,
+            "tottime_s": tottime,
+            "cumtime_s": cumtime,
+            "share": tottime / total if total else 0.0,
+        }
+        for (path, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items()  # type: ignore[attr-defined]
+    ]
+    rows.sort(key=lambda r: -float(r["tottime_s"]))
+    return rows[:top], total
+
+
+def own_time_by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time per top-level package; a C built-in's time goes to the packages calling it."""
+    totals: dict[str, float] = {}
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (path, _line, name), (_, _, tottime, _, callers) in entries:
+        if path == "~" and callers:
+            called = sum(float(c[2]) for c in callers.values()) or 1.0
+            for (caller_path, _, _), info in callers.items():
+                package = _package_of(caller_path)
+                totals[package] = totals.get(package, 0.0) + tottime * float(info[2]) / called
+        else:
+            package = _package_of(path) if path != "~" else f"C: {name}"
+            totals[package] = totals.get(package, 0.0) + tottime
+    return sorted(totals.items(), key=lambda kv: -kv[1])[:8]
+
+
+def stage_times(stats: pstats.Stats) -> dict[str, float]:
+    """Cumulative seconds of each pipeline stage (the outermost call of each counted once)."""
+    out: dict[str, float] = {}
+    for (path, _line, name), (_, _, _, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for label, suffix, function in STAGES:
+            if name == function and path.endswith(suffix):
+                out[label] = out.get(label, 0.0) + cumtime
+    return out
+
+
+def newswire_profile(args: Args) -> Args:
+    """A first run of a few feeds, one worker, under cProfile (wall clock, in the worker)."""
+    from newswire.bootstrap import Settings, build_ingestor
+
+    settings = Settings(site_dir=Path(args["site_dir"]), allow_hosts=(LOOPBACK,), workers=1)
+    ingestor = build_ingestor(settings)
+    profile = cProfile.Profile()
+    real_ingest = ingestor.ingest_feed
+
+    def profiled(feed: Any) -> Any:
+        # The pool runs feeds in a worker thread, and cProfile sees only the enabling thread.
+        profile.enable()
+        try:
+            return real_ingest(feed)
+        finally:
+            profile.disable()
+
+    ingestor.ingest_feed = profiled  # type: ignore[method-assign]
+    started = time.perf_counter()
+    summary = ingestor.run(feed_configs(args))
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    top, total = profile_rows(stats, 10)
+    return {
+        "articles": summary.counts["new"],
+        "profile_total_s": total,
+        "top": top,
+        "stages_s": stage_times(stats),
+        "by_package": own_time_by_package(stats),
+        "wall_s": wall,
+    }
+
+
+# --- figures 2 and 3: AWS requests against moto's server -----------------------------------
+
+
+def create_backend(endpoint: str, bucket: str, table: str) -> None:
+    """The bucket, and the table exactly as template.yaml's IndexTable declares it."""
+    import boto3
+
+    from bench.cfn import load_template
+
+    props = load_template()["Resources"]["IndexTable"]["Properties"]
+    same_shape = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+    dynamodb.create_table(TableName=table, **{k: props[k] for k in same_shape if k in props})
+
+
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+)
+
+
+def _written_keys(operation: str, params: dict[str, Any]) -> list[str]:
+    """The partition keys (pk) a DynamoDB write request touches."""
+    if operation == "PutItem":
+        return [str(params["Item"]["pk"]["S"])]
+    if operation in ("UpdateItem", "DeleteItem"):
+        return [str(params["Key"]["pk"]["S"])]
+    if operation == "TransactWriteItems":
+        keys = []
+        for item in params["TransactItems"]:
+            (_operation, body), *_ = item.items()
+            keys.append(str((body.get("Item") or body.get("Key") or {}).get("pk", {}).get("S")))
+        return keys
+    keys = []
+    for requests in params.get("RequestItems", {}).values():  # BatchWriteItem
+        for request in requests:
+            body = request.get("PutRequest", {}).get("Item") or request.get(
+                "DeleteRequest", {}
+            ).get("Key", {})
+            keys.append(str(body.get("pk", {}).get("S")))
+    return keys
+
+
+class RequestCounter:
+    """Counts AWS API calls by operation with botocore's event hooks, and what they carry.
+
+    DynamoDB write requests are also counted by what they write, from the table layout of
+    newswire.adapters.aws: "A#" article records, "S#" slug claims, "F#" feed state and leases.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()  # before-call: one per API call
+        self.attempts: Counter[str] = Counter()  # before-send: one per HTTP attempt (retries)
+        self.batch_get_keys: list[int] = []
+        self.article_batch_get_keys: list[int] = []  # "A#" keys, in requests that carry any
+        self.writes_by_kind: Counter[str] = Counter()  # write requests touching each kind
+        self._hooks: list[tuple[Any, str, Callable[..., None]]] = []
+
+    def attach(self, client: Any) -> None:
+        for event, handler in (
+            ("before-call.*.*", self._on_call),
+            ("before-send.*.*", self._on_send),
+            ("before-parameter-build.dynamodb.*", self._on_dynamodb_params),
+        ):
+            client.meta.events.register(event, handler)
+            self._hooks.append((client, event, handler))
+
+    def detach(self) -> None:
+        for client, event, handler in self._hooks:
+            client.meta.events.unregister(event, handler)
+        self._hooks.clear()
+
+    def _on_call(self, event_name: str, **_: Any) -> None:
+        self.calls[event_name.split(".")[-1]] += 1
+
+    def _on_send(self, event_name: str, **_: Any) -> None:
+        self.attempts[event_name.split(".")[-1]] += 1
+
+    def _on_dynamodb_params(self, event_name: str, params: dict[str, Any], **_: Any) -> None:
+        operation = event_name.split(".")[-1]
+        if operation == "BatchGetItem":
+            keys = [str(k["pk"]["S"]) for s in params["RequestItems"].values() for k in s["Keys"]]
+            self.batch_get_keys.append(len(keys))
+            articles = sum(1 for k in keys if k.startswith("A#"))
+            if articles:
+                self.article_batch_get_keys.append(articles)
+        elif operation in WRITE_OPERATIONS:
+            kinds = {
+                {"A": "article", "S": "slug", "F": "feed"}.get(k[:1], "other")
+                for k in _written_keys(operation, params)
+            }
+            for kind in kinds:
+                self.writes_by_kind[kind] += 1
+
+    def as_dict(self) -> Args:
+        return {
+            "calls": dict(self.calls),
+            "attempts": dict(self.attempts),
+            "batch_get_keys": self.batch_get_keys,
+            "article_batch_get_keys": self.article_batch_get_keys,
+            "writes_by_kind": dict(self.writes_by_kind),
+        }
+
+
+def newswire_aws(args: Args) -> Args:
+    """Two runs on the same feeds against moto's server: the first run, then the steady state."""
+    import newswire.ingest
+    from newswire.bootstrap import Settings, build_ingestor
+
+    create_backend(args["endpoint"], args["bucket"], args["table"])
+    parsed: list[str] = []
+    namespace = vars(newswire.ingest)
+    if "parse_feed" not in namespace:
+        raise SystemExit("newswire.ingest no longer imports parse_feed: update bench.child")
+    real_parse = namespace["parse_feed"]
+
+    def counting_parse(fetched: Any) -> Any:
+        parsed.append(fetched.url)
+        return real_parse(fetched)
+
+    namespace["parse_feed"] = counting_parse
+    feeds = feed_configs(args)
+    runs = []
+    for _ in range(2):
+        settings = Settings(
+            bucket=args["bucket"],
+            table=args["table"],
+            endpoint_url=args["endpoint"],
+            region="us-east-1",
+            allow_hosts=(LOOPBACK,),
+        )
+        ingestor = build_ingestor(settings)  # a fresh one per run, as each invocation has
+        counter = RequestCounter()
+        counter.attach(ingestor.store.client)  # type: ignore[attr-defined]
+        counter.attach(ingestor.index.client)  # type: ignore[attr-defined]
+        parsed.clear()
+        started = time.perf_counter()
+        summary = ingestor.run(feeds)
+        runs.append(
+            {
+                "wall_s": time.perf_counter() - started,
+                "workers": ingestor.workers,
+                "counts": summary.counts,
+                "errors": [r.error for r in summary.results if r.error][:5],
+                "requests": counter.as_dict(),
+                "parsed_urls": list(parsed),
+            }
+        )
+    return {"feeds": len(feeds), "runs": runs}
+
+
+def _naive_markdown(entry: Any) -> bytes:
+    import yaml
+
+    meta = {
+        "title": str(entry.get("title", "")),
+        "date": str(entry.get("published", "")),
+        "link": str(entry.get("link", "")),
+    }
+    header = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    return f"---\n{header}---\n\n{entry.get('summary', '')}\n".encode()
+
+
+def naive_aws(args: Args) -> Args:
+    """The baseline of figure 3: sequential, one GetItem/PutObject/PutItem per item, feedparser
+    with its defaults, no conditional GET; run twice like newswire_aws."""
+    import boto3
+    import feedparser
+    import requests
+
+    create_backend(args["endpoint"], args["bucket"], args["table"])
+    s3 = boto3.client("s3", endpoint_url=args["endpoint"])
+    dynamodb = boto3.client("dynamodb", endpoint_url=args["endpoint"])
+    http = requests.Session()
+    http.trust_env = False
+    specs = specs_of(args)
+    runs = []
+    for _ in range(2):
+        counter = RequestCounter()
+        counter.attach(s3)
+        counter.attach(dynamodb)
+        new = unchanged = parsed = 0
+        started = time.perf_counter()
+        for spec in specs:
+            body = http.get(args["base_url"] + spec.path, timeout=30).content
+            feed = feedparser.parse(body)
+            parsed += 1
+            for entry in feed.entries:
+                identity = str(entry.get("id") or entry.get("link"))
+                article_id = hashlib.sha1(identity.encode()).hexdigest()[:20]
+                pk = {"S": f"A#{article_id}"}
+                if "Item" in dynamodb.get_item(TableName=args["table"], Key={"pk": pk}):
+                    unchanged += 1
+                    continue
+                s3.put_object(
+                    Bucket=args["bucket"],
+                    Key=f"content/naive/{article_id}.md",
+                    Body=_naive_markdown(entry),
+                )
+                when = BASE_TIME.isoformat()
+                dynamodb.put_item(
+                    TableName=args["table"],
+                    Item={
+                        "pk": pk,
+                        "title": {"S": str(entry.get("title", ""))},
+                        "link": {"S": str(entry.get("link", ""))},
+                        "month": {"S": when[:7]},
+                        "published": {"S": when},
+                    },
+                )
+                new += 1
+        runs.append(
+            {
+                "wall_s": time.perf_counter() - started,
+                "new": new,
+                "unchanged": unchanged,
+                "parsed": parsed,
+                "requests": counter.as_dict(),
+            }
+        )
+        counter.detach()  # the next run counts afresh
+    return {"feeds": len(specs), "runs": runs}
+
+
+# --- figure 5: CPU per article, no I/O -----------------------------------------------------
+
+
+def _fast_render() -> Callable[[Any], bytes]:
+    """render_markdown with PyYAML's C emitter (libyaml) and the same representer: what-if
+    evidence for figure 5; newswire itself is not changed by the bench."""
+    import yaml
+
+    from newswire import render
+
+    class CDumper(yaml.CSafeDumper):
+        pass
+
+    CDumper.add_representer(str, render._represent_str)  # type: ignore[arg-type]
+
+    def fast(article: Any) -> bytes:
+        header = yaml.dump(
+            render.front_matter(article),
+            Dumper=CDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=10_000,
+        )
+        return f"---\n{header}---\n\n{article.body}\n".encode()
+
+    return fast
+
+
+def cpu_cost(args: Args) -> Args:
+    import feedparser
+
+    from newswire.models import FeedConfig, Fetched
+    from newswire.normalize import normalize_entry
+    from newswire.parse import parse_feed
+    from newswire.render import render_markdown
+
+    specs = specs_of(args)
+    bodies = [(spec, render_feed(args["seed"], spec)) for spec in specs]
+    now = datetime.now(UTC)
+    inputs = [
+        (
+            spec,
+            Fetched(f"http://{LOOPBACK}{spec.path}", body, spec.content_type, None, None),
+            FeedConfig(url=f"http://{LOOPBACK}{spec.path}", name=spec.name, language=spec.language),
+        )
+        for spec, body in bodies
+    ]
+
+    def pipeline(stages: dict[str, float], kinds: dict[str, list[float]] | None) -> int:
+        articles = 0
+        for spec, fetched, feed in inputs:
+            t0 = time.process_time()
+            entries = parse_feed(fetched).entries
+            t1 = time.process_time()
+            normalized = [normalize_entry(e, feed, now=now) for e in entries]
+            t2 = time.process_time()
+            for article in normalized:
+                render_markdown(article)
+            t3 = time.process_time()
+            stages["parse"] += t1 - t0
+            stages["normalize"] += t2 - t1
+            stages["render"] += t3 - t2
+            if kinds is not None:
+                kinds.setdefault(spec.kind, []).append((t3 - t0) / max(1, len(entries)))
+            articles += len(normalized)
+        return articles
+
+    best: dict[str, float] = {}
+    kinds: dict[str, list[float]] = {}
+    articles = 0
+    for _ in range(args["repeats"]):
+        stages = dict.fromkeys(("parse", "normalize", "render"), 0.0)
+        articles = pipeline(stages, kinds)
+        for stage, seconds in stages.items():
+            best[stage] = min(best.get(stage, seconds), seconds)
+
+    feedparser_best = float("inf")
+    for _ in range(args["repeats"]):
+        t0 = time.process_time()
+        for _spec, fetched, _feed in inputs:
+            feedparser.parse(fetched.body)  # its defaults: sanitizer and relative URIs on
+        feedparser_best = min(feedparser_best, time.process_time() - t0)
+
+    profile = cProfile.Profile()
+    profile.enable()
+    pipeline(dict.fromkeys(("parse", "normalize", "render"), 0.0), None)
+    profile.disable()
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    rows, total = profile_rows(stats, 10)
+
+    # What-if: the C YAML emitter, on the same articles, byte-for-byte compared.
+    fast = _fast_render()
+    all_articles = [
+        normalize_entry(e, feed, now=now)
+        for _spec, fetched, feed in inputs
+        for e in parse_feed(fetched).entries
+    ]
+    identical = all(fast(a) == render_markdown(a) for a in all_articles)
+    t0 = time.process_time()
+    for a in all_articles:
+        fast(a)
+    fast_render = time.process_time() - t0
+
+    return {
+        "articles": articles,
+        "feeds": len(inputs),
+        "stages_s": best,
+        "feedparser_default_s": feedparser_best,
+        "per_kind_ms": {k: 1000 * min(v) for k, v in kinds.items()},
+        "profile_total_s": total,
+        "profile_top": rows,
+        "profile_stages_s": stage_times(stats),
+        "profile_by_package": own_time_by_package(stats),
+        "c_emitter_render_s": fast_render,
+        "c_emitter_identical": identical,
+    }
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "layers/newswire/", "lib/python3.11/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+def _package_of(path: str) -> str:
+    if path.startswith("<"):
+        return "Python internals"
+    return _short(path).split("/", 1)[0].removesuffix(".py")
+
+
+TASKS: dict[str, Callable[[Args], Args]] = {
+    "newswire_embedded": newswire_embedded,
+    "reader": reader_peer,
+    "newswire_aws": newswire_aws,
+    "naive_aws": naive_aws,
+    "cpu_cost": cpu_cost,
+    "newswire_profile": newswire_profile,
+}
+
+
+def main() -> None:
+    enforce_loopback()
+    # Warnings go to stderr (kept by the parent and shown if the task fails), never stdout.
+    logging.basicConfig(stream=sys.stderr, level=logging.ERROR)
+    task, raw = sys.argv[1], sys.argv[2]
+    result = TASKS[task](json.loads(raw))
+    print(RESULT_PREFIX + json.dumps(result, default=_jsonable), flush=True)
+
+
+def _jsonable(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()
