@@ -437,12 +437,6 @@ def test_a_poison_feed_lands_in_the_dlq_after_three_receives_and_nothing_else_do
     assert len(stack.objects()) == 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cost bug: ingest_message calls _lambda_settings, which reads and validates the "
-    "whole feeds config (an S3 GetObject with FEEDS_CONFIG_KEY) for every message: a batch "
-    "of 10 reads it 10 times; at 1,000 feeds parsing alone is ~0.15 s a message (bench/fanout)",
-)
 def test_the_worker_reads_the_feeds_config_once_per_invocation(stack: Stack) -> None:
     good = serve_fixture_feeds(stack)
     stack.s3.put_object(
@@ -538,12 +532,6 @@ def test_the_same_message_twice_at_once_one_ingests_the_other_skips(stack: Stack
     assert stack.lease_fields(feed.feed_id) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the lease is re-entrant for its owner (acquire_lease accepts lease_owner = "
-    ":o) and one Ingestor has one owner, so the same feed listed twice in one run (event "
-    "detail 'feeds' is not checked for duplicate names) is fetched and written twice at once",
-)
 def test_a_feed_listed_twice_in_one_event_is_fetched_once(stack: Stack) -> None:
     (feed, *_) = serve_fixture_feeds(stack)
     stack.configure([{"name": feed.name, "url": feed.url}])
@@ -579,12 +567,6 @@ def test_redrive_moves_every_dead_letter_back_to_the_queue(stack: Stack) -> None
     assert {m["Body"] for m in stack.receive_all()} == bodies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a feed dead-lettered after 3 failed receives has 3 consecutive errors, so "
-    "its state says not_before = now + 30 min (ingest.backoff_until); the redriven message is "
-    "then SKIPPED ('backing off') and deleted as a success: redrive never re-ingests it",
-)
 def test_after_the_operator_fixes_a_feed_redrive_gets_it_ingested(stack: Stack) -> None:
     body = dead_letter(stack, "fixed-later", "/fixed-later.xml")
     stack.server.serve_file("/fixed-later.xml", DATA / "rss-basic.xml", RSS)  # the fix

@@ -411,10 +411,13 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
     assert len(aws_calls.article_writes()) == 8
     for call in aws_calls.article_writes():  # each article with its slug claim, atomically
         assert call.operation == "TransactWriteItems"
-        article, claim, *terms = written_keys(call)
+        article, claim, *rest = written_keys(call)
         assert (article[:2], claim[:2]) == ("A#", "S#")
-        # ...and its term memberships (ByTerm: lists per tag, category, publisher)
+        # ...its term memberships (ByTerm: lists per tag, category, publisher), and the first
+        # article of a month also writes that month's marker (listings skip empty months)
+        terms = [k for k in rest if not k.startswith("M#")]
         assert terms and all(k.startswith(f"T#{article[2:]}#") for k in terms)
+        assert all(len(k) == len("M#2026-01") for k in rest if k.startswith("M#"))
 
     # The server saw one unconditional GET per feed, from a client that names itself.
     for path in (GAZETTE, NOTES, WORLD):

@@ -286,12 +286,6 @@ def test_newswire_list_answers_the_same_after_reindex(
 # --- the listing's cost ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cost bug: DynamoIndex.latest queries the ByMonth index month by month from now back "
-    "to OLDEST_MONTH (1995-01) whenever fewer than `limit` articles match (a young deployment, "
-    "`newswire list --feed` of a small feed): ~380 sequential Query calls per listing",
-)
 def test_listing_a_small_table_queries_no_month_older_than_its_oldest_article(
     dynamodb_client: DynamoDBClient, index_table: str
 ) -> None:

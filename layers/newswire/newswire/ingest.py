@@ -107,7 +107,7 @@ class Ingestor:
             results = tuple(pool.map(one, enabled))
         return RunSummary.of(results, time.monotonic() - started)
 
-    def ingest_feed(self, feed: FeedConfig) -> FeedResult:
+    def ingest_feed(self, feed: FeedConfig, *, queued: bool = False) -> FeedResult:
         """Ingest one feed under its lease, so that overlapping runs and redelivered messages
         never work on the same feed at once. Saving the feed's state releases the lease."""
         now = self.clock()
@@ -125,7 +125,7 @@ class Ingestor:
                 feed.feed_id, feed.url, FeedStatus.SKIPPED, error="being ingested by another run"
             )
         try:
-            return self._ingest_feed(feed, state, now)
+            return self._ingest_feed(feed, state, now, queued=queued)
         except Exception as exc:  # the last guard: one feed's bug must not stop the run
             log.exception("feed failed unexpectedly", extra={"feed": feed.feed_id})
             self._release(feed)
@@ -139,10 +139,16 @@ class Ingestor:
         except StorageError as exc:  # it expires by itself
             log.warning("lease not released", extra={"feed": feed.feed_id, "error": str(exc)})
 
-    def _ingest_feed(self, feed: FeedConfig, state: FeedState | None, now: datetime) -> FeedResult:
+    def _ingest_feed(
+        self, feed: FeedConfig, state: FeedState | None, now: datetime, *, queued: bool = False
+    ) -> FeedResult:
+        """`queued`: the feed came as a queue message, which the dispatcher sent only when it
+        was due (or an operator redrove): newswire's own error back-off does not hold it back
+        again, though a server's Retry-After still does."""
         base = state or FeedState(feed_id=feed.feed_id, url=feed.url)
-        if state and state.not_before and now < state.not_before:
-            reason = f"backing off until {state.not_before.isoformat(timespec='seconds')}"
+        until = state.not_before if state is not None else None
+        if until and now < until and (not queued or base.not_before_from_server):
+            reason = f"backing off until {until.isoformat(timespec='seconds')}"
             log.info("feed skipped", extra={"feed": feed.feed_id, "reason": reason})
             self._release(feed)
             return FeedResult(feed.feed_id, feed.url, FeedStatus.SKIPPED, error=reason)
@@ -152,18 +158,16 @@ class Ingestor:
         except FetchError as exc:
             return self._failed(feed, base, now, str(exc), retry_after=exc.retry_after)
         if isinstance(fetched, NotModified):
-            self._save_state(dataclasses.replace(
-                base, url=feed.url, last_fetch=now, last_status="not modified",
-                consecutive_errors=0, not_before=None, failing_since=None,
-            ))  # fmt: skip
+            self._save_state(
+                _healthy(base, url=feed.url, last_fetch=now, last_status="not modified")
+            )
             return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if state and state.body_hash == body_hash and state.url == feed.url:
             # The server ignores validators but sent the same bytes: same as a 304.
-            self._save_state(dataclasses.replace(
+            self._save_state(_healthy(
                 base, etag=fetched.etag, last_modified=fetched.last_modified, last_fetch=now,
-                last_status="not modified (same body)", consecutive_errors=0, not_before=None,
-                failing_since=None,
+                last_status="not modified (same body)",
             ))  # fmt: skip
             return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
         try:
@@ -193,9 +197,8 @@ class Ingestor:
         # Validators are saved last, and only when every item was committed: otherwise the
         # next run must fetch the whole body again to retry what failed.
         complete = failed == 0
-        self._save_state(dataclasses.replace(
-            base, url=feed.url, last_fetch=now, consecutive_errors=0, not_before=None,
-            failing_since=None,
+        self._save_state(_healthy(
+            base, url=feed.url, last_fetch=now,
             etag=fetched.etag if complete else None,
             last_modified=fetched.last_modified if complete else None,
             body_hash=body_hash if complete else None,
@@ -247,9 +250,13 @@ class Ingestor:
                 assert decision.key is not None
                 record = index_record(decision.article, decision.key, now)
                 self.store.put(decision.key, render_markdown(decision.article))
-                self.index.replace(record)
-                written.append((record, existing))
-                return Outcome.UPDATED
+                if self.index.replace(record, expected=existing):
+                    written.append((record, existing))
+                    return Outcome.UPDATED
+                # Another feed's run updated this article meanwhile (the same story in two
+                # feeds): read it again and merge, rather than drop that feed.
+                existing = self.index.get_records([article.id]).get(article.id)
+                continue
             added = self._write_new(decision.article, now)
             if added is not None:
                 written.append((added, None))
@@ -301,6 +308,7 @@ class Ingestor:
         self._save_state(dataclasses.replace(
             base, url=feed.url, last_fetch=now, last_status=f"error: {error}",
             consecutive_errors=errors, not_before=backoff_until(now, errors, retry_after),
+            not_before_from_server=retry_after is not None,
             failing_since=base.failing_since or now,
         ))  # fmt: skip
         return FeedResult(feed.feed_id, feed.url, FeedStatus.FAILED, error=error)
@@ -313,6 +321,18 @@ class Ingestor:
             # Not saving validators only costs a full fetch next time; nothing is lost, and
             # the lease expires by itself.
             log.error("feed state not saved", extra={"feed": state.feed_id, "error": str(exc)})
+
+
+def _healthy(state: FeedState, **changes: Any) -> FeedState:
+    """`state` after a successful fetch: no errors, no back-off."""
+    return dataclasses.replace(
+        state,
+        consecutive_errors=0,
+        not_before=None,
+        not_before_from_server=False,
+        failing_since=None,
+        **changes,
+    )
 
 
 def _counts(result: FeedResult) -> dict[str, int]:

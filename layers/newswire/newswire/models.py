@@ -42,6 +42,9 @@ class FeedState:
     articles_total: int = 0
     failing_since: datetime | None = None
     """When the current run of consecutive errors began; None while the feed is healthy."""
+    not_before_from_server: bool = False
+    """`not_before` came from the server's Retry-After (always honoured), not from newswire's
+    own back-off after errors (which an explicitly queued message may override)."""
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,13 @@ class ArticleIndex(Protocol):
         """
         ...
 
-    def replace(self, record: IndexRecord) -> None:
+    def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
         """Overwrite the record of an already indexed article (its key and slug unchanged),
-        and its listings with it: by_term then finds it under exactly its new terms."""
+        and its listings with it: by_term then finds it under exactly its new terms.
+
+        With `expected` (the record as the caller read it), only if the stored record still
+        has its content hash and feeds: False, and nothing written, when another writer changed
+        it in between (the caller reads again and decides again). True when written."""
         ...
 
     def latest(

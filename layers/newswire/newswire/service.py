@@ -51,7 +51,9 @@ def feeds_from_event(detail: Mapping[str, Any], config: Config) -> tuple[FeedCon
         if not isinstance(spec, Mapping):
             raise ConfigError(f"event detail: feed #{i + 1}: expected a URL or a mapping")
         feeds.append(feed_from_mapping(spec, where=f"event detail: feed #{i + 1}"))
-    return tuple(feeds)
+    # A feed listed twice is ingested once (its lease is its owner's: two copies in one run
+    # would run at once).
+    return tuple({feed.feed_id: feed for feed in reversed(feeds)}.values())[::-1]
 
 
 @functools.lru_cache(maxsize=4)
@@ -60,10 +62,23 @@ def _ingestor(settings: Settings) -> Ingestor:
     return build_ingestor(settings)
 
 
+CONFIG_TTL_SECONDS = 60.0
+_config_cache: dict[tuple[str, ...], tuple[float, Settings, Config]] = {}
+
+
 def _lambda_settings(env: Mapping[str, str]) -> tuple[Settings, Config]:
+    """Settings and feeds config of a Lambda function. Read at most once a minute per warm
+    container: a worker's batch of messages must not fetch and parse the config per message,
+    and an edited feeds.yaml in S3 still takes effect within a minute."""
+    names = ("CONTENT_BUCKET", "INDEX_TABLE", "FEEDS_CONFIG", "FEEDS_CONFIG_KEY", "FETCH_WORKERS")
+    key = tuple(env.get(name, "") for name in names)
+    cached = _config_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CONFIG_TTL_SECONDS:
+        return cached[1], cached[2]
     settings = Settings.from_env(env)
     config = load_lambda_config(settings, env)
     settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts, enrich=config.enrich)
+    _config_cache[key] = (time.monotonic(), settings, config)
     return settings, config
 
 
@@ -122,7 +137,7 @@ def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedRes
         raise ConfigError("SQS message: expected a feed mapping")
     feed = feed_from_mapping(spec, where="SQS message")
     settings, _ = _lambda_settings(env)
-    result = _ingestor(settings).ingest_feed(feed)
+    result = _ingestor(settings).ingest_feed(feed, queued=True)
     if result.status is FeedStatus.FAILED:
         raise FeedFailed(f"{feed.feed_id}: {result.error}")
     return result

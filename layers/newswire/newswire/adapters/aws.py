@@ -52,6 +52,7 @@ BATCH_GET_LIMIT = 100
 MONTH_INDEX = "ByMonth"
 TERM_INDEX = "ByTerm"
 OLDEST_MONTH = "1995-01"
+MONTHS_PARTITION = "months"  # the ByMonth partition of the month-marker items
 MAX_MEMBERSHIPS = 48
 """Terms an article is listed under on DynamoDB (publisher first, then categories, then tags).
 A transaction holds at most 100 actions: an add is 2 + 48, a replace at most 1 + 48 puts + 48
@@ -212,6 +213,20 @@ def _stored_of(data: dict[str, Any]) -> _Stored:
     return _Stored(None, tuple(memberships(record_from_dict(data))) if data else ())
 
 
+def _month_of(record: IndexRecord) -> str:
+    return record.date.astimezone(UTC).strftime("%Y-%m")
+
+
+def _still(expected: IndexRecord, item: dict[str, Any] | None) -> bool:
+    """Whether a stored article item (as a cancelled transaction returned it) still has the
+    content hash and feeds the caller read."""
+    if item is None:
+        return False
+    data = _from_item(item)
+    feeds = tuple(str(f) for f in data.get("feeds", []))
+    return (data.get("content_hash"), feeds) == (expected.content_hash, expected.feeds)
+
+
 def _months_back(start: datetime, stop: str) -> Iterator[str]:
     year, month = start.year, start.month
     while f"{year:04d}-{month:02d}" >= stop:
@@ -230,6 +245,8 @@ class DynamoIndex:
         # only: a wrong one costs a cancelled request, never a stale term item.
         self._hints: dict[str, _Stored] = {}
         self._hints_lock = threading.Lock()
+        # The months this instance has written a month marker for (see _month_marker).
+        self._marked_months: set[str] = set()
 
     def _remember(self, article_id: str, stored: _Stored) -> None:
         with self._hints_lock:
@@ -321,6 +338,7 @@ class DynamoIndex:
                         }
                     },
                     *self._term_puts(record, keys),
+                    *self._month_marker(record),
                 ]
             )
         except ClientError as exc:
@@ -333,9 +351,38 @@ class DynamoIndex:
         except BotoCoreError as exc:
             raise StorageError(f"DynamoDB write of {record.id} failed: {exc}") from exc
         self._remember(record.id, _Stored(_memberships_value(keys), tuple(keys)))
+        self._marked_months.add(_month_of(record))
         return True
 
-    def replace(self, record: IndexRecord) -> None:
+    def months_with_articles(self) -> set[str]:
+        """Every "YYYY-MM" that holds an article, from the month-marker items: one query, so
+        listing the latest articles never walks empty months back to 1995."""
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": MONTH_INDEX,
+            "KeyConditionExpression": "#m = :m",
+            "ExpressionAttributeNames": {"#m": "month"},
+            "ExpressionAttributeValues": {":m": {"S": MONTHS_PARTITION}},
+        }
+        found: set[str] = set()
+        try:
+            for page in self.client.get_paginator("query").paginate(**query):
+                found.update(str(i["published"]["S"]) for i in page.get("Items", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"DynamoDB query failed: {_error_text(exc)}") from exc
+        return found
+
+    def _month_marker(self, record: IndexRecord) -> list[Any]:
+        """A Put of the article's month marker, unless this instance already wrote it: once a
+        month per process, in the article's own transaction (so no extra request), and
+        idempotent across processes."""
+        month = _month_of(record)
+        if month in self._marked_months:
+            return []
+        item = {"pk": f"M#{month}", "month": MONTHS_PARTITION, "published": month}
+        return [{"Put": {"TableName": self.table, "Item": _to_item(item)}}]
+
+    def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
         """One transaction: the article, its term items, and the deletion of the term items it
         no longer has. The article is written only if its stored `memberships` are the ones
         this call deletes against, so two concurrent replaces cannot leave a stale term item.
@@ -350,35 +397,53 @@ class DynamoIndex:
         for _ in range(REPLACE_ATTEMPTS):
             try:
                 self.client.transact_write_items(
-                    TransactItems=self._replace_actions(record, keys, stored)
+                    TransactItems=self._replace_actions(record, keys, stored, expected)
                 )
                 self._remember(record.id, _Stored(_memberships_value(keys), tuple(keys)))
-                return
+                return True
             except ClientError as exc:
                 reasons = _cancellation_reasons(exc)
                 if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
                     raise StorageError(
                         f"DynamoDB write of article {record.id} failed: {_error_text(exc)}"
                     ) from exc
-                stored = self._stored(record.id, reasons[0].get("Item"))
+                item = reasons[0].get("Item")
+                if expected is not None and not _still(expected, item):
+                    return False  # another writer changed the record: the caller re-decides
+                stored = self._stored(record.id, item)
             except BotoCoreError as exc:
                 raise StorageError(f"DynamoDB write of article {record.id} failed: {exc}") from exc
         raise StorageError(f"article {record.id} kept changing under concurrent updates")
 
     def _replace_actions(
-        self, record: IndexRecord, keys: Sequence[str], stored: _Stored
+        self,
+        record: IndexRecord,
+        keys: Sequence[str],
+        stored: _Stored,
+        expected: IndexRecord | None = None,
     ) -> list[Any]:
         article: dict[str, Any] = {
             "TableName": self.table,
             "Item": self._article_item(record, keys),
         }
         article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        article["ExpressionAttributeNames"] = {"#m": "memberships"}
+        names = {"#m": "memberships"}
+        values: dict[str, Any] = {}
         if stored.value is None:
-            article["ConditionExpression"] = "attribute_not_exists(#m)"
+            condition = "attribute_not_exists(#m)"
         else:
-            article["ConditionExpression"] = "#m = :m"
-            article["ExpressionAttributeValues"] = {":m": {"S": stored.value}}
+            condition = "#m = :m"
+            values[":m"] = {"S": stored.value}
+        if expected is not None:
+            # Optimistic concurrency: the record is still the one the caller decided against.
+            condition += " AND #h = :h AND #f = :f"
+            names.update({"#h": "content_hash", "#f": "feeds"})
+            values[":h"] = {"S": expected.content_hash}
+            values[":f"] = _serializer.serialize(list(expected.feeds))
+        article["ConditionExpression"] = condition
+        article["ExpressionAttributeNames"] = names
+        if values:
+            article["ExpressionAttributeValues"] = values
         deletes = [
             {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
             for key in sorted(set(stored.keys) - set(keys))
@@ -399,7 +464,15 @@ class DynamoIndex:
         since_key = utc_sort_key(since) if since else None
         stop = since_key[:7] if since_key else OLDEST_MONTH
         found: list[IndexRecord] = []
-        for month in _months_back(datetime.now(UTC), stop):
+        known = self.months_with_articles()
+        # Months with articles, newest first; a table written before month markers existed
+        # has none, and is walked month by month instead (`newswire reindex` adds them).
+        months = (
+            sorted((m for m in known if m >= stop), reverse=True)
+            if known
+            else list(_months_back(datetime.now(UTC), stop))
+        )
+        for month in months:
             found.extend(self._query_month(month, limit - len(found), feed, since_key))
             if len(found) >= limit:
                 break

@@ -85,6 +85,7 @@ def state_to_dict(state: FeedState) -> dict[str, Any]:
         "not_before": _ts(state.not_before),
         "articles_total": state.articles_total,
         "failing_since": _ts(state.failing_since),
+        "not_before_from_server": state.not_before_from_server,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -102,4 +103,5 @@ def state_from_dict(data: dict[str, Any]) -> FeedState:
         not_before=_dt(data.get("not_before")),
         articles_total=int(data.get("articles_total", 0)),
         failing_since=_dt(data.get("failing_since")),
+        not_before_from_server=bool(data.get("not_before_from_server", False)),
     )

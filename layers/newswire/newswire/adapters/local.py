@@ -144,6 +144,9 @@ class SqliteIndex:
         claim = f"{record.section}/{record.slug}"
         try:
             with self._lock, self._db:
+                # IMMEDIATE takes the write lock before the checks, so another process on the
+                # same file cannot slip in between check and insert.
+                self._db.execute("BEGIN IMMEDIATE")
                 if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (record.id,)).fetchone():
                     return False
                 row = self._db.execute(
@@ -163,11 +166,27 @@ class SqliteIndex:
             raise StorageError(f"index write failed: {exc}") from exc
         return True
 
-    def replace(self, record: IndexRecord) -> None:
-        self._query(
-            "UPDATE articles SET published = ?, data = ? WHERE id = ?",
-            (utc_sort_key(record.date), json.dumps(record_to_dict(record)), record.id),
-        )
+    def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
+        try:
+            with self._lock, self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                if expected is not None:
+                    row = self._db.execute(
+                        "SELECT data FROM articles WHERE id = ?", (record.id,)
+                    ).fetchone()
+                    stored = record_from_dict(json.loads(row[0])) if row else None
+                    if stored is None or (stored.content_hash, stored.feeds) != (
+                        expected.content_hash,
+                        expected.feeds,
+                    ):
+                        return False
+                self._db.execute(
+                    "UPDATE articles SET published = ?, data = ? WHERE id = ?",
+                    (utc_sort_key(record.date), json.dumps(record_to_dict(record)), record.id),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+        return True
 
     def latest(
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
