@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from markdownify import MarkdownConverter
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "dl", "dt", "em",
@@ -49,26 +49,33 @@ def sanitize_html(html: str) -> str:
     )
 
 
-class _Converter(MarkdownConverter):
-    """markdownify with links made absolute and tracking pixels dropped."""
+@functools.cache
+def _converter_class() -> type[Any]:
+    """markdownify with links made absolute and tracking pixels dropped. Built on first use:
+    markdownify imports BeautifulSoup, which a run where no feed changed never needs (a Lambda
+    cold start pays for every import)."""
+    from markdownify import MarkdownConverter
 
-    def __init__(self, base_url: str | None, **options: Any) -> None:
-        super().__init__(**options)
-        self.base_url = base_url
+    class Converter(MarkdownConverter):
+        def __init__(self, base_url: str | None, **options: Any) -> None:
+            super().__init__(**options)
+            self.base_url = base_url
 
-    def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
-        href = safe_url(el.get("href"), self.base_url)
-        if href is None:
-            return str(text)
-        el["href"] = href
-        return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
+        def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
+            href = safe_url(el.get("href"), self.base_url)
+            if href is None:
+                return str(text)
+            el["href"] = href
+            return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
 
-    def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
-        src = safe_url(el.get("src"), self.base_url)
-        if src is None or el.get("width") in ("0", "1") or el.get("height") in ("0", "1"):
-            return ""
-        el["src"] = src
-        return str(super().convert_img(el, text, parent_tags))  # type: ignore[misc]
+        def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
+            src = safe_url(el.get("src"), self.base_url)
+            if src is None or el.get("width") in ("0", "1") or el.get("height") in ("0", "1"):
+                return ""
+            el["src"] = src
+            return str(super().convert_img(el, text, parent_tags))  # type: ignore[misc]
+
+    return Converter
 
 
 def neutralize_shortcodes(text: str) -> str:
@@ -76,7 +83,7 @@ def neutralize_shortcodes(text: str) -> str:
 
 
 def html_to_markdown(html: str, base_url: str | None = None) -> str:
-    converter = _Converter(
+    converter = _converter_class()(
         base_url,
         heading_style="ATX",
         bullets="-",

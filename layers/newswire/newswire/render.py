@@ -18,7 +18,11 @@ FRONT_MATTER_KEYS = (
 )  # fmt: skip
 
 
-class _FrontMatterDumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML was built with it (the wheels are): same output, ~13x faster.
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _FrontMatterDumper(_SafeDumper):  # type: ignore[valid-type,misc]
     """SafeDumper that double-quotes any string a plain or single-quoted scalar would change.
 
     Feed text is cleaned upstream, but the renderer must round-trip any string exactly: YAML
