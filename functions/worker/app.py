@@ -1,5 +1,7 @@
-"""Ingest worker: one SQS message per feed; a failed feed returns only its own message."""
+"""Ingest worker: one SQS message per feed; a failed feed returns only its own message. After
+the batch, the site's pages that the batch's changed articles appear on are rebuilt (SITE_URL)."""
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -14,7 +16,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newswire.service import FeedFailed, ingest_message
+from newswire.models import FeedResult
+from newswire.service import FeedFailed, ingest_message, update_site_after_batch
 
 logger = Logger()
 tracer = Tracer()
@@ -26,7 +29,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, ingested: list[FeedResult] | None = None) -> str:
     try:
         result = ingest_message(record.body)
     except FeedFailed:
@@ -34,6 +37,8 @@ def record_handler(record: SQSRecord) -> str:
         raise
     metrics.add_metric(name="ArticlesNew", unit=MetricUnit.Count, value=result.new)
     metrics.add_metric(name="ArticlesUpdated", unit=MetricUnit.Count, value=result.updated)
+    if ingested is not None:
+        ingested.append(result)
     return result.status.value
 
 
@@ -41,6 +46,15 @@ def record_handler(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    ingested: list[FeedResult] = []
+    response = process_partial_response(
+        event=event,
+        record_handler=partial(record_handler, ingested=ingested),
+        processor=processor,
+        context=context,
     )
+    # One build for the whole batch, never failing it: its messages are done either way.
+    update_site_after_batch(
+        ingested, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000
+    )
+    return response

@@ -48,6 +48,7 @@ from newswire.adapters.aws import DynamoIndex, SqsFeedQueue
 from newswire.config import feed_from_mapping, load_config
 from newswire.dispatch import feed_message
 from newswire.models import FeedConfig, FeedState
+from newswire.site.paths import article_path, page_key
 from tests.conftest import DATA, LOOPBACK, REGION, FeedRequest, FeedServer, MotoServer, run_newswire
 
 if TYPE_CHECKING:
@@ -463,6 +464,79 @@ def test_the_worker_reads_the_feeds_config_once_per_invocation(stack: Stack) -> 
 
     assert response == {"batchItemFailures": []}
     assert reads.count("config/feeds.yaml") <= 1
+
+
+# --- the worker's site update --------------------------------------------------------------
+
+SITE_URL = "https://d111111abcdef8.cloudfront.net/"
+
+
+def site_pages(stack: Stack) -> list[str]:
+    """The site's objects in the bucket: everything but the Markdown (and the feeds file)."""
+    return [
+        key
+        for key in stack.objects()
+        if not key.startswith("content/") and key != "config/feeds.yaml"
+    ]
+
+
+def recording_puts(stack: Stack) -> list[str]:
+    """The keys of every PutObject sent by the AWS clients built from now on."""
+    puts: list[str] = []
+    real_client = newswire.bootstrap.aws_client
+
+    def recording_client(service: Any, settings: Any) -> Any:
+        client = real_client(service, settings)
+
+        def record(params: dict[str, Any], **_: Any) -> None:
+            puts.append(params["Key"])
+
+        client.meta.events.register("provide-client-params.s3.PutObject", record)
+        return client
+
+    stack.monkeypatch.setattr(newswire.bootstrap, "aws_client", recording_client)
+    return puts
+
+
+def test_the_worker_updates_the_site_after_its_batch(stack: Stack) -> None:
+    good = serve_fixture_feeds(stack)
+    stack.set_env(SITE_URL=SITE_URL)
+    stack.send(*(feed_message(f) for f in good))
+    messages = stack.receive_all()
+
+    response = Container(WORKER_FUNCTION).invoke(sqs_event(messages, stack.queues.arn))
+
+    assert response == {"batchItemFailures": []}
+    records = stack.index.latest(limit=50)
+    assert len(records) == 8  # 3 + 2 + 3 articles
+    pages = set(site_pages(stack))
+    assert "index.html" in pages
+    home = stack.s3.get_object(Bucket=stack.bucket, Key="index.html")["Body"].read().decode()
+    assert f'<link rel="canonical" href="{SITE_URL}">' in home
+    for record in records:
+        path = article_path(record)
+        assert page_key(path) in pages, path
+        assert f'href="{path}"' in home, path
+
+
+def test_a_worker_batch_that_changed_nothing_writes_no_page(stack: Stack) -> None:
+    good = serve_fixture_feeds(stack)
+    stack.set_env(SITE_URL=SITE_URL)
+    stack.send(*(feed_message(f) for f in good))
+    first = Container(WORKER_FUNCTION).invoke(sqs_event(stack.receive_all(), stack.queues.arn))
+    assert first == {"batchItemFailures": []}
+    built = site_pages(stack)
+    assert "index.html" in built
+    puts = recording_puts(stack)  # a new container builds its clients with the recorder
+
+    stack.send(*(feed_message(f) for f in good))
+    again = Container(WORKER_FUNCTION).invoke(sqs_event(stack.receive_all(), stack.queues.arn))
+
+    assert again == {"batchItemFailures": []}
+    for feed in good:  # each fetched again, and nothing new (a conditional GET answered 304)
+        assert [r.status for r in stack.requests(urlsplit(feed.url).path)] == [200, 304]
+    assert puts == []
+    assert site_pages(stack) == built
 
 
 # --- overlap -------------------------------------------------------------------------------

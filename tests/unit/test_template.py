@@ -53,7 +53,6 @@ def arn_of(resource: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [resource, "Arn"]}
 
 
-CONTENT_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/content/*"}
 BUCKET_OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/*"}
 FEEDS_CONFIG_OBJECT = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ContentBucket}/${FeedsConfigKey}"}
 INDEX_ITEMS: dict[str, list[Any]] = {
@@ -65,30 +64,33 @@ INDEX_ITEMS: dict[str, list[Any]] = {
     "dynamodb:DeleteItem": [arn_of("IndexTable")],
     "dynamodb:UpdateItem": [arn_of("IndexTable")],
 }
+# What both functions need to ingest and to render the site: the Markdown, the site at the
+# bucket root and the feeds file (read), this bucket's objects only; the index's items; its two
+# list indexes, never the table itself (a scan).
+INGEST_AND_SITE: dict[str, list[Any]] = {
+    "s3:GetObject": [BUCKET_OBJECTS],
+    "s3:PutObject": [BUCKET_OBJECTS],
+    "s3:ListBucket": [arn_of("ContentBucket")],
+    **INDEX_ITEMS,
+    "dynamodb:Query": [
+        {"Fn::Sub": "${IndexTable.Arn}/index/ByMonth"},
+        {"Fn::Sub": "${IndexTable.Arn}/index/ByTerm"},
+    ],
+}
 # Every function's inline policies grant exactly these (action, resource) pairs: nothing more
 # (least privilege), nothing less (each is a call the function makes). A new function must get
 # its own entry: the tests fail for a function they do not know.
 GRANTS: dict[str, dict[str, list[Any]]] = {
     "IngestFunction": {
-        # The Markdown, the site it renders at the root, the feeds file (read): this bucket.
-        "s3:GetObject": [BUCKET_OBJECTS],
-        "s3:PutObject": [BUCKET_OBJECTS],
-        "s3:ListBucket": [arn_of("ContentBucket")],
-        **INDEX_ITEMS,
-        # The site's lists: the two indexes, never the table itself (a scan).
-        "dynamodb:Query": [
-            {"Fn::Sub": "${IndexTable.Arn}/index/ByMonth"},
-            {"Fn::Sub": "${IndexTable.Arn}/index/ByTerm"},
-        ],
+        **INGEST_AND_SITE,
         # SendMessageBatch to the feed queue; the failure destination's record (sent by Lambda
         # with the function's role) to IngestFailureQueue.
         "sqs:SendMessage": [arn_of("FeedsQueue"), arn_of("IngestFailureQueue")],
     },
     "WorkerFunction": {
-        "s3:GetObject": [CONTENT_OBJECTS, FEEDS_CONFIG_OBJECT],
-        "s3:PutObject": [CONTENT_OBJECTS],
-        "s3:ListBucket": [arn_of("ContentBucket")],
-        **INDEX_ITEMS,
+        # The worker updates the site after each batch, as the scheduled function after an
+        # inline run.
+        **INGEST_AND_SITE,
         # What Lambda's SQS poller calls with the function's role, on the feed queue only.
         "sqs:ReceiveMessage": [arn_of("FeedsQueue")],
         "sqs:DeleteMessage": [arn_of("FeedsQueue")],
@@ -268,9 +270,9 @@ def test_no_inline_statement_grants_every_resource_or_uses_negation(name: str) -
         assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
         assert "*" not in as_list(statement["Resource"]), statement
         if statement["Effect"] != "Allow":
-            # The one denial: the scheduled function, which writes the site anywhere in the
-            # bucket, never overwrites the feeds file it runs on.
-            assert (name, statement["Sid"]) == ("IngestFunction", "KeepFeedsConfig"), statement
+            # The one denial: a function that writes the site anywhere in the bucket never
+            # overwrites the feeds file it runs on.
+            assert statement["Sid"] == "KeepFeedsConfig", statement
     for resources in grants_of(name).values():
         for resource in resources:
             text = json.dumps(resource)
@@ -292,18 +294,10 @@ def test_no_function_uses_a_sam_sqs_event() -> None:
         assert all(e["Type"] != "SQS" for e in events.values()), name
 
 
-def test_the_worker_lists_only_the_content_prefix() -> None:
-    (listing,) = [
-        s for s in statements_of("WorkerFunction") if "s3:ListBucket" in as_list(s["Action"])
-    ]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["content/*"]}}
-
-
-def test_the_scheduled_function_lists_the_bucket_it_renders_the_site_into() -> None:
+@pytest.mark.parametrize("name", sorted(GRANTS))
+def test_each_function_lists_the_bucket_it_renders_the_site_into(name: str) -> None:
     # Site pages are anywhere at the root: reading one never written must be a 404, not 403.
-    (listing,) = [
-        s for s in statements_of("IngestFunction") if "s3:ListBucket" in as_list(s["Action"])
-    ]
+    (listing,) = [s for s in statements_of(name) if "s3:ListBucket" in as_list(s["Action"])]
     assert listing["Resource"] == arn_of("ContentBucket")
     assert "Condition" not in listing
 
@@ -319,31 +313,28 @@ def conditional_statements(name: str) -> list[list[Any]]:
     ]
 
 
-def test_the_worker_reads_the_feeds_config_key_only_when_set() -> None:
-    (conditional,) = conditional_statements("WorkerFunction")
+@pytest.mark.parametrize("name", sorted(GRANTS))
+def test_no_function_overwrites_the_feeds_config_key(name: str) -> None:
+    # Both read it (the bucket's objects) and write the site anywhere in the bucket, but never
+    # the configuration they run on.
+    (conditional,) = conditional_statements(name)
     condition, statement, otherwise = conditional
     assert condition == "HasFeedsConfigKey" and otherwise == NO_VALUE
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "s3:GetObject"
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "s3:PutObject"
     assert statement["Resource"] == FEEDS_CONFIG_OBJECT
     assert source()["Conditions"]["HasFeedsConfigKey"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "FeedsConfigKey"}, ""]}]
     }
 
 
-def test_the_scheduled_function_never_overwrites_the_feeds_config_key() -> None:
-    (conditional,) = conditional_statements("IngestFunction")
-    condition, statement, otherwise = conditional
-    assert condition == "HasFeedsConfigKey" and otherwise == NO_VALUE
-    assert statement["Effect"] == "Deny"
-    assert statement["Action"] == "s3:PutObject"
-    assert statement["Resource"] == FEEDS_CONFIG_OBJECT
-
-
-def test_only_the_scheduled_function_queries_the_index() -> None:
-    # The site is rendered by the scheduled function; the workers only ingest.
-    assert "dynamodb:Query" not in grants_of("WorkerFunction")
-    assert not any("dynamodb:Scan" in grants_of(name) for name in GRANTS)
+def test_the_functions_query_only_the_list_indexes_and_never_scan() -> None:
+    # The site is rendered by the scheduled function (inline runs) and by the workers (after
+    # each batch): both list from the two indexes, never from the table itself.
+    for name in GRANTS:
+        grants = grants_of(name)
+        assert grants["dynamodb:Query"] == INGEST_AND_SITE["dynamodb:Query"], name
+        assert "dynamodb:Scan" not in grants, name
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -781,10 +772,11 @@ def test_the_site_url_is_an_output_and_the_renderers_base_url(mode: str) -> None
     assert outputs["SiteUrl"]["Value"] == (expected or "none (WebsiteHosting is none)")
     assert ("SiteDistributionId" in outputs) is (mode == "cloudfront")
     assert ("SiteDistributionDomainName" in outputs) is (mode == "cloudfront")
-    variables = template["Resources"]["IngestFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["SITE_URL"] == expected
-    worker = template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
-    assert "SITE_URL" not in worker, "only the scheduled function renders the site"
+    # Both functions render the site: the scheduled one after an inline run, each worker
+    # after its batch.
+    for name in ("IngestFunction", "WorkerFunction"):
+        variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert variables["SITE_URL"] == expected, name
     custom = deployed(SiteDomainName="news.example.org", SiteCertificateArn=CERTIFICATE)
     assert custom["Outputs"]["SiteUrl"]["Value"] == {"Fn::Sub": "https://${SiteDomainName}/"}
 
@@ -935,6 +927,7 @@ def test_the_package_reads_the_variables_this_test_expects() -> None:
         "FEEDS_CONFIG_KEY",
         "FETCH_WORKERS",
         "LEASE_SECONDS",
+        "SITE_URL",
         *DISPATCH_ONLY_VARIABLES,
     }
 

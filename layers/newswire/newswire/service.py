@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from newswire.adapters.aws import SqsFeedQueue
@@ -19,6 +20,8 @@ from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
 from newswire.site.hook import update_site
 
 DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
+
+log = logging.getLogger("newswire.service")
 
 
 def load_lambda_config(settings: Settings, env: Mapping[str, str] = os.environ) -> Config:
@@ -141,6 +144,29 @@ def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedRes
     if result.status is FeedStatus.FAILED:
         raise FeedFailed(f"{feed.feed_id}: {result.error}")
     return result
+
+
+def update_site_after_batch(
+    results: Sequence[FeedResult],
+    *,
+    env: Mapping[str, str] = os.environ,
+    seconds_left: Callable[[], float] | None = None,
+) -> dict[str, object] | None:
+    """The worker's site update: once per invocation, after its batch of messages, the pages
+    the batch's changed articles appear on (as the scheduled run's inline path does; the
+    build lease serializes workers). Returns the build report, or None when there was nothing
+    to do (no SITE_URL, nothing changed) or it could not be done. Never raises: the articles
+    are stored, and the next build (or `newswire site --full`) catches up."""
+    summary = RunSummary.of(tuple(results), 0.0)
+    if not env.get("SITE_URL", "").strip() or not summary.changed:
+        return None
+    try:
+        settings, _ = _lambda_settings(env)
+        ingestor = _ingestor(settings)
+    except Exception as exc:  # the batch's articles are safe; the site catches up later
+        log.exception("site not updated", extra={"error": repr(exc)})
+        return None
+    return update_site(summary, ingestor.store, ingestor.index, env, seconds_left=seconds_left)
 
 
 def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
