@@ -80,7 +80,12 @@ def newswire_embedded(args: Args) -> Args:
 
 
 def reader_peer(args: Args) -> Args:
-    from reader import make_reader
+    try:
+        from reader import make_reader
+    except ImportError as exc:  # the bench extra is not installed
+        raise SystemExit(
+            f"the peer is missing ({exc}): pip install -e '.[dev,bench]' (reader, sgmllib3k)"
+        ) from exc
 
     workers = int(args["workers"])
     reader = make_reader(args["db"])
@@ -166,15 +171,15 @@ def newswire_profile(args: Args) -> Args:
     profile = cProfile.Profile()
     real_ingest = ingestor.ingest_feed
 
-    def profiled(feed: Any) -> Any:
+    def profiled(*args: Any, **kwargs: Any) -> Any:
         # The pool runs feeds in a worker thread, and cProfile sees only the enabling thread.
         profile.enable()
         try:
-            return real_ingest(feed)
+            return real_ingest(*args, **kwargs)
         finally:
             profile.disable()
 
-    ingestor.ingest_feed = profiled  # type: ignore[method-assign]
+    vars(ingestor)["ingest_feed"] = profiled  # an instance attribute shadows the method
     started = time.perf_counter()
     summary = ingestor.run(feed_configs(args))
     wall = time.perf_counter() - started
@@ -233,6 +238,12 @@ def _written_keys(operation: str, params: dict[str, Any]) -> list[str]:
     return keys
 
 
+def _kind_of(key: str) -> str:
+    """What an item is, from its partition key's prefix (newswire.adapters.aws's layout)."""
+    prefix = key.split("#", 1)[0] if "#" in key else ""
+    return {"A": "article", "S": "slug", "F": "feed"}.get(prefix, f"{prefix or '?'}#")
+
+
 class RequestCounter:
     """Counts AWS API calls by operation with botocore's event hooks, and what they carry.
 
@@ -246,6 +257,8 @@ class RequestCounter:
         self.batch_get_keys: list[int] = []
         self.article_batch_get_keys: list[int] = []  # "A#" keys, in requests that carry any
         self.writes_by_kind: Counter[str] = Counter()  # write requests touching each kind
+        self.items_written: Counter[str] = Counter()  # items written, by kind (all requests)
+        self.items_per_transaction: list[int] = []
         self._hooks: list[tuple[Any, str, Callable[..., None]]] = []
 
     def attach(self, client: Any) -> None:
@@ -277,12 +290,13 @@ class RequestCounter:
             if articles:
                 self.article_batch_get_keys.append(articles)
         elif operation in WRITE_OPERATIONS:
-            kinds = {
-                {"A": "article", "S": "slug", "F": "feed"}.get(k[:1], "other")
-                for k in _written_keys(operation, params)
-            }
-            for kind in kinds:
+            keys = _written_keys(operation, params)
+            kinds = [_kind_of(k) for k in keys]
+            for kind in set(kinds):
                 self.writes_by_kind[kind] += 1
+            self.items_written.update(kinds)
+            if operation == "TransactWriteItems":
+                self.items_per_transaction.append(len(keys))
 
     def as_dict(self) -> Args:
         return {
@@ -291,6 +305,8 @@ class RequestCounter:
             "batch_get_keys": self.batch_get_keys,
             "article_batch_get_keys": self.article_batch_get_keys,
             "writes_by_kind": dict(self.writes_by_kind),
+            "items_written": dict(self.items_written),
+            "items_per_transaction": self.items_per_transaction,
         }
 
 
@@ -518,7 +534,11 @@ def cpu_cost(args: Args) -> Args:
         fast(a)
     fast_render = time.process_time() - t0
 
+    from newswire import render
+
+    dumper = getattr(render, "_FrontMatterDumper", object)
     return {
+        "newswire_emitter_is_c": any(c.__name__ == "CEmitter" for c in dumper.__mro__),
         "articles": articles,
         "feeds": len(inputs),
         "stages_s": best,
@@ -556,12 +576,32 @@ TASKS: dict[str, Callable[[Args], Args]] = {
 }
 
 
+class ErrorLog(logging.Handler):
+    """Keeps the first error records, so that a figure that lost items can say why."""
+
+    def __init__(self, keep: int = 10) -> None:
+        super().__init__(level=logging.ERROR)
+        self.keep = keep
+        self.messages: list[str] = []
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if len(self.messages) < self.keep:
+            detail = getattr(record, "error", None)
+            text = record.getMessage() + (f": {detail}" if detail else "")
+            self.messages.append(f"{record.name}: {text}")
+
+
 def main() -> None:
     enforce_loopback()
     # Warnings go to stderr (kept by the parent and shown if the task fails), never stdout.
     logging.basicConfig(stream=sys.stderr, level=logging.ERROR)
+    errors = ErrorLog()
+    logging.getLogger().addHandler(errors)
     task, raw = sys.argv[1], sys.argv[2]
     result = TASKS[task](json.loads(raw))
+    result["logged_errors"] = {"count": errors.count, "first": errors.messages}
     print(RESULT_PREFIX + json.dumps(result, default=_jsonable), flush=True)
 
 

@@ -161,6 +161,9 @@ METHOD = """\
   but localhost and any `connect()` outside 127.0.0.0/8 and ::1.
 - **The peer** is lemon24/reader **3.26**: 3.27 requires Python ≥ 3.12 and this project's venv
   is Python 3.11. reader's vendored feedparser imports `sgmllib` (the `sgmllib3k` package).
+  Both come with the `bench` extra: `pip install -e '.[dev,bench]'`.
+- **Run it:** `make bench`; `python -m bench --only 1,5` runs some figures and `--quick` a
+  small workload (neither rewrites this page unless `--out DIR` says where to write).
 """
 
 
@@ -190,9 +193,14 @@ def _limits(figures: dict[int, Figure]) -> list[str]:
                 f": less than feedparser's default `parse()` alone costs ({fp:.2f} ms, figure "
                 f"5), and newswire's own parse (feedparser without its sanitizer) costs "
                 f"{ms['parse']:.2f} ms. Figure 5's stages per article: parse {ms['parse']:.2f} "
-                f"ms, normalize {ms['normalize']:.2f} ms, render {ms['render']:.2f} ms (PyYAML's "
-                f"pure-Python emitter; its C emitter would take {c_render:.2f} ms for the same "
-                f"bytes). The other {rest:.2f} ms per article in figure 1 are the writes (a "
+                f"ms, normalize {ms['normalize']:.2f} ms, render {ms['render']:.2f} ms"
+                + (
+                    " (libyaml's emitter)"
+                    if f5["newswire_emitter_is_c"]
+                    else f" (PyYAML's pure-Python emitter; its C emitter would take "
+                    f"{c_render:.2f} ms for the same bytes)"
+                )
+                + f". The other {rest:.2f} ms per article in figure 1 are the writes (a "
                 "file and a SQLite commit per article), hashing, locks and thread switches; "
                 "figure 1's profile shows where."
             )
@@ -209,6 +217,8 @@ def _limits(figures: dict[int, Figure]) -> list[str]:
             rounds = -(-n // default) * latency / 1000
             best = min(runs.values(), key=lambda run: float(run["wall_s"]))
             probe = d["sqlite_commit_ms"]["FULL"]
+            articles = n * d["workload"]["items"]
+            idle = float(best["wall_s"]) - float(best["cpu_s"])
             out.append(
                 f"- **4, latency-bound at {default} workers.** {n} feeds in batches of "
                 f"{default} cannot finish before {rounds:.1f} s of latency alone "
@@ -216,10 +226,11 @@ def _limits(figures: dict[int, Figure]) -> list[str]:
                 f"({r['cpu_s']:.1f} s in that run); 10 % of the sequential sum is "
                 f"{0.1 * runs['1']['wall_s']:.1f} s. More workers remove the latency term: "
                 f"the best run, {best['workers']} workers, took {best['wall_s']:.1f} s for "
-                f"{best['cpu_s']:.1f} s of CPU. The rest is waiting: SqliteIndex commits one "
-                f"transaction per article under one lock, at {probe['median']:.2f} ms median "
-                f"and {probe['p90']:.2f} ms 90th percentile per commit on this disk during the "
-                "run, and the machine's other work takes its share of the two cores."
+                f"{best['cpu_s']:.1f} s of CPU. Its other {idle:.1f} s off the CPU are the "
+                f"last round of requests, commits serialized by SqliteIndex's lock (one per "
+                f"article: {articles:,} × {probe['median']:.2f} ms median, "
+                f"{probe['p90']:.2f} ms 90th percentile, on this disk during the run) and the "
+                "machine's other work on the two cores."
             )
     if 6 in misses:
         d = figures[6].details
