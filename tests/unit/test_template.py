@@ -1147,7 +1147,7 @@ def test_parameters_have_the_documented_defaults() -> None:
     assert parameters["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
     assert defaults["FeedsConfigKey"] == ""
     assert defaults["FunctionTimeout"] == 300
-    assert defaults["FetchWorkers"] == 8
+    assert defaults["FetchWorkers"] == 32
     assert defaults["LogRetentionDays"] == 30
     assert defaults["InlineFeedsBelow"] == 20
     assert defaults["IngestMaxEventAgeSeconds"] == 3600

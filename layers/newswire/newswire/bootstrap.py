@@ -26,7 +26,7 @@ class Settings:
     table: str | None = None
     endpoint_url: str | None = None
     region: str | None = None
-    workers: int = 8
+    workers: int = 32
     lease_seconds: float = 900.0
     allow_local: bool = False
     allow_hosts: tuple[str, ...] = ()
@@ -50,7 +50,7 @@ class Settings:
             bucket=env["CONTENT_BUCKET"],
             table=env["INDEX_TABLE"],
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-            workers=int(env.get("FETCH_WORKERS", "8")),
+            workers=int(env.get("FETCH_WORKERS", "32")),
             # A lease must outlive the function that holds it: the function's timeout.
             lease_seconds=float(env.get("LEASE_SECONDS", "900")),
             allow_local=False,

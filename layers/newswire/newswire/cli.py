@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--section", default="news", help="section for FEEDs given on the command line"
     )
-    run.add_argument("--workers", type=int, default=8, help="feeds fetched at once (default: 8)")
+    run.add_argument("--workers", type=int, default=32, help="feeds fetched at once (default: 32)")
     run.add_argument(
         "--allow-host", action="append", default=[], metavar="HOST_OR_CIDR",
         help="also fetch from this private host or network (repeatable; feeds on loopback or "

@@ -67,7 +67,7 @@ class Ingestor:
     store: ContentStore
     index: ArticleIndex
     clock: Callable[[], datetime] = utc_now
-    workers: int = 8
+    workers: int = 32
     enrich: EnrichOptions = dataclasses.field(default_factory=EnrichOptions)
     lease_seconds: float = 900.0
     """How long a feed's ingest lease lasts: at least the longest a worker may run."""

@@ -49,6 +49,8 @@ def clean_line(text: str) -> str:
     Line and paragraph separators, the BOM and other invisible characters are dropped or made
     spaces, so that every value is safe in YAML, HTML attributes and file names downstream.
     """
+    if text.isprintable():  # the common case: no control, format or separator characters
+        return _WHITESPACE.sub(" ", text).strip()
     out = []
     for char in text:
         category = unicodedata.category(char)

@@ -115,6 +115,9 @@ class SqliteIndex:
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL sync loses at most the last commits on power loss, never
+            # consistency; the write order (object, record, validators) redoes lost work.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the index {self.path}: {exc}") from exc
