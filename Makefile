@@ -4,6 +4,7 @@
 #   make list                the latest articles in the local index
 #   make test                lint, type-check and run every test
 #   make bench               the benchmark; figures go to bench/README.md
+#   make bench-fanout        issue 5's fan-out load test; figures go to bench/fanout.md
 #   make build / deploy / invoke   SAM (see mk/sam.mk)
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 SITE_DIR ?= site
 FEEDS ?=
 
-.PHONY: help run list test lint typecheck unit bench clean
+.PHONY: help run list test lint typecheck unit bench bench-fanout clean
 .DEFAULT_GOAL := help
 
 help:
@@ -49,6 +50,9 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+bench-fanout: $(STAMP)
+	$(BIN)/python -m bench.fanout_report
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam build

@@ -287,6 +287,9 @@ def write_readme(
         "",
         "`info` lines have no target in issue 7; they are the context of the targets.",
         "",
+        "Issue 5's fan-out load test (1,000 feeds through SQS to concurrent workers) has its "
+        "own page, [fanout.md](fanout.md), written by `make bench-fanout`.",
+        "",
     ]
     if misses:
         parts += [
