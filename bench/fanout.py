@@ -378,26 +378,11 @@ def drain_queue(sqs: SQSClient, url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def index_table_properties() -> dict[str, Any]:
-    from tests.cfn import load_template
-
-    properties = load_template(TEMPLATE)["Resources"]["IndexTable"]["Properties"]
-    assert isinstance(properties, dict)
-    return properties
-
-
 def create_index_table(client: Any, name: str) -> None:
     """The index table, from the one place its schema is declared: template.yaml."""
-    properties = index_table_properties()
-    kwargs: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-        "BillingMode": properties["BillingMode"],
-    }
-    if properties.get("GlobalSecondaryIndexes"):
-        kwargs["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    client.create_table(**kwargs)
+    from tests.cfn import create_index_table as create_table_from_template
+
+    create_table_from_template(client, name)
 
 
 # --- Lambda, as the service runs it --------------------------------------------------------

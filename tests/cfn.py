@@ -133,3 +133,27 @@ def resolve_conditions(template: dict[str, Any], parameters: dict[str, str]) -> 
             if truth.get(entry.get("Condition", ""), True)
         }
     return resolved
+
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+
+
+def index_table_properties(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The index table's schema, from the one place it is declared: template.yaml."""
+    properties = load_template(path)["Resources"]["IndexTable"]["Properties"]
+    assert isinstance(properties, dict)
+    return properties
+
+
+def create_index_table(client: Any, name: str) -> None:
+    """Create the index table (on moto) exactly as template.yaml declares it."""
+    properties = index_table_properties()
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties["BillingMode"],
+    }
+    if properties.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    client.create_table(**kwargs)

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from tests.cfn import load_template
+from tests.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,24 +71,9 @@ LOOPBACK = "127.0.0.1"
 # --- template.yaml -------------------------------------------------------------------------
 
 
-def index_table_properties() -> dict[str, Any]:
-    """The table schema, read from the one place it is declared: template.yaml's IndexTable."""
-    properties = load_template(TEMPLATE)["Resources"]["IndexTable"]["Properties"]
-    assert isinstance(properties, dict)
-    return properties
-
-
 def create_index_table(client: DynamoDBClient, name: str) -> None:
-    properties = index_table_properties()
-    kwargs: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-        "BillingMode": properties["BillingMode"],
-    }
-    if properties.get("GlobalSecondaryIndexes"):
-        kwargs["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    client.create_table(**kwargs)
+    """The table from template.yaml's IndexTable, ready to use."""
+    create_table_from_template(client, name)
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
 
 

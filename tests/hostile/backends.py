@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,7 +21,7 @@ from newswire.adapters.codec import record_from_dict
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore
-from tests.cfn import load_template
+from tests.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,24 +37,8 @@ TABLE = "hostile-index"
 # --- the table schema, from template.yaml only ----------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def index_table_properties() -> dict[str, Any]:
-    properties = load_template(TEMPLATE)["Resources"]["IndexTable"]["Properties"]
-    assert isinstance(properties, dict)
-    return properties
-
-
 def create_index_table(client: DynamoDBClient, name: str = TABLE) -> None:
-    properties = index_table_properties()
-    kwargs: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-        "BillingMode": properties["BillingMode"],
-    }
-    if properties.get("GlobalSecondaryIndexes"):
-        kwargs["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    client.create_table(**kwargs)
+    create_table_from_template(client, name)
 
 
 # --- a clock the test moves -------------------------------------------------------------------
