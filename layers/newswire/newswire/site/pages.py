@@ -169,30 +169,51 @@ class ListPage:
     """Show the first entry large (the home page's top story)."""
 
 
-def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
-    here = spec.path
+def _render(
+    template: str,
+    options: SiteOptions,
+    *,
+    canonical: str | None,
+    url: Callable[[str], str],
+    current: str,
+    **context: Any,
+) -> bytes:
+    """One page from its template, with what every page's layout needs."""
     text = (
         environment()
-        .get_template("list.html")
+        .get_template(template)
         .render(
             site=options,
             csp=csp(options),
             stylesheet=stylesheet_path(),
-            canonical=base_url + here,
-            url=lambda target: relative(here, target),
-            current=spec.current,
-            heading=spec.heading,
-            kind=spec.kind,
-            intro=spec.intro,
-            note=spec.note,
-            entries=[entry_view(r, options) for r in spec.records],
-            page=spec.page,
-            pages=spec.pages,
-            page_path=spec.page_path,
-            lead=spec.lead,
+            canonical=canonical,
+            url=url,
+            current=current,
+            **context,
         )
     )
-    return Page(f"{here}index.html", text.encode("utf-8"), HTML, LIST_CACHE)
+    return text.encode("utf-8")
+
+
+def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
+    here = spec.path
+    body = _render(
+        "list.html",
+        options,
+        canonical=base_url + here,
+        url=lambda target: relative(here, target),
+        current=spec.current,
+        heading=spec.heading,
+        kind=spec.kind,
+        intro=spec.intro,
+        note=spec.note,
+        entries=[entry_view(r, options) for r in spec.records],
+        page=spec.page,
+        pages=spec.pages,
+        page_path=spec.page_path,
+        lead=spec.lead,
+    )
+    return Page(f"{here}index.html", body, HTML, LIST_CACHE)
 
 
 def render_archive(months: Sequence[str], options: SiteOptions, base_url: str) -> Page:
@@ -202,39 +223,23 @@ def render_archive(months: Sequence[str], options: SiteOptions, base_url: str) -
         years.setdefault(month[:4], []).append(
             {"label": MONTHS[int(month[5:]) - 1], "path": month_path(month)}
         )
-    text = (
-        environment()
-        .get_template("archive.html")
-        .render(
-            site=options,
-            csp=csp(options),
-            stylesheet=stylesheet_path(),
-            canonical=base_url + here,
-            url=lambda target: relative(here, target),
-            current="archive",
-            years=[{"year": y, "months": m} for y, m in years.items()],
-        )
+    body = _render(
+        "archive.html",
+        options,
+        canonical=base_url + here,
+        url=lambda target: relative(here, target),
+        current="archive",
+        years=[{"year": y, "months": m} for y, m in years.items()],
     )
-    return Page(f"{here}index.html", text.encode("utf-8"), HTML, LIST_CACHE)
+    return Page(f"{here}index.html", body, HTML, LIST_CACHE)
 
 
 def render_not_found(options: SiteOptions, base_url: str) -> Page:
     """The 404 page is served at any missing address, so its links are root-relative (from the
     base URL's path) rather than relative to where it is."""
     root = urlsplit(base_url).path or "/"
-    text = (
-        environment()
-        .get_template("404.html")
-        .render(
-            site=options,
-            csp=csp(options),
-            stylesheet=stylesheet_path(),
-            canonical=None,
-            url=lambda target: root + target,
-            current="",
-        )
-    )
-    return Page("404.html", text.encode("utf-8"), HTML, STATIC_CACHE)
+    body = _render("404.html", options, canonical=None, url=lambda t: root + t, current="")
+    return Page("404.html", body, HTML, STATIC_CACHE)
 
 
 # --- article pages -------------------------------------------------------------------------
@@ -400,17 +405,12 @@ def render_article(
     base_url: str,
 ) -> Page:
     here = article_path(record)
-    text = (
-        environment()
-        .get_template("article.html")
-        .render(
-            site=options,
-            csp=csp(options),
-            stylesheet=stylesheet_path(),
-            canonical=base_url + here,
-            url=lambda target: relative(here, target),
-            current="",
-            a=article_view(record, meta, body, options),
-        )
+    page = _render(
+        "article.html",
+        options,
+        canonical=base_url + here,
+        url=lambda target: relative(here, target),
+        current="",
+        a=article_view(record, meta, body, options),
     )
-    return Page(f"{here}index.html", text.encode("utf-8"), HTML, ARTICLE_CACHE)
+    return Page(f"{here}index.html", page, HTML, ARTICLE_CACHE)
