@@ -59,6 +59,9 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
+from tests.awsenv import FAKE_CREDENTIALS, REGION
+from tests.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
@@ -72,37 +75,12 @@ WORKER_FUNCTION = ROOT / "functions" / "worker" / "app.py"
 TEMPLATE = ROOT / "template.yaml"
 SCHEDULED_EVENT = ROOT / "events" / "scheduled.json"
 LOOPBACK = "127.0.0.1"
-REGION = "us-east-1"
 ACCOUNT = "123456789012"
 MAX_RECEIVES = 3  # template.yaml's FeedsQueue RedrivePolicy (a test keeps the two equal)
 SQS_BATCH = 10
 POISON_PATH = "/poison/feed.xml"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's well-known fake
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
-# Variables that could point boto3 or requests somewhere other than moto and loopback.
-UNSAFE_VARIABLES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_SQS",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "FEEDS_CONFIG_KEY",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
+# The handlers' own config variable too: the load test sets its own feeds file.
+UNSAFE_VARIABLES = (*AWS_UNSAFE_VARIABLES, "FEEDS_CONFIG_KEY")
 
 
 # --- the feeds' origin ---------------------------------------------------------------------

@@ -30,6 +30,9 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
+from tests.awsenv import FAKE_CREDENTIALS as FAKE_CREDENTIALS
+from tests.awsenv import REGION as REGION
+from tests.awsenv import UNSAFE_VARIABLES as UNSAFE_VARIABLES
 from tests.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
@@ -40,31 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 TEMPLATE = REPO / "template.yaml"
 EVENTS = REPO / "events"
-REGION = "us-east-1"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's well-known fake
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
-# Variables that could point boto3 or requests somewhere other than moto and loopback.
-UNSAFE_VARIABLES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
+
 LOOPBACK = "127.0.0.1"
 
 

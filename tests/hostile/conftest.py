@@ -28,6 +28,8 @@ from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
 from newswire.netguard import AddressPolicy
 from newswire.ports import ArticleIndex, ContentStore
+from tests.awsenv import FAKE_CREDENTIALS
+from tests.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
 
 from .backends import (
     BUCKET,
@@ -49,29 +51,8 @@ FAST = FetchLimits(
     connect_timeout=2.0, read_timeout=2.0, deadline=3.0, max_bytes=1024 * 1024, retries=1
 )
 LOOPBACK_ONLY = AddressPolicy([LOOPBACK])
-UNSAFE_VARIABLES = (
-    "NEWSWIRE_ALLOW_HOSTS",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
+UNSAFE_VARIABLES = ("NEWSWIRE_ALLOW_HOSTS", *AWS_UNSAFE_VARIABLES)
+FAKE_AWS = FAKE_CREDENTIALS
 
 
 @pytest.fixture(autouse=True)
