@@ -239,7 +239,7 @@ def _written_keys(operation: str, params: dict[str, Any]) -> list[str]:
 
 
 def _kind_of(key: str) -> str:
-    """What an item is, from its partition key's prefix (newswire.adapters.aws's layout)."""
+    """What an item is, from its partition key's prefix (the table layout)."""
     prefix = key.split("#", 1)[0] if "#" in key else ""
     return {"A": "article", "S": "slug", "F": "feed"}.get(prefix, f"{prefix or '?'}#")
 
@@ -248,7 +248,8 @@ class RequestCounter:
     """Counts AWS API calls by operation with botocore's event hooks, and what they carry.
 
     DynamoDB write requests are also counted by what they write, from the table layout of
-    newswire.adapters.aws: "A#" article records, "S#" slug claims, "F#" feed state and leases.
+    newswire.adapters.dynamodb_items: "A#" article records, "S#" slug claims, "F#" feed state
+    and leases.
     """
 
     def __init__(self) -> None:

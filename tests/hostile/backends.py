@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from newswire.adapters.aws import DynamoIndex, S3Store
 from newswire.adapters.codec import record_from_dict
+from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.local import DirectoryStore, SqliteIndex
+from newswire.adapters.s3 import S3Store
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore
 from tests.cfn import create_index_table as create_table_from_template

@@ -17,9 +17,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.stub import Stubber
 
-import newswire.adapters.aws
-from newswire.adapters.aws import DynamoIndex, S3Store
+import newswire.adapters.dynamodb
 from newswire.adapters.codec import record_to_dict
+from newswire.adapters.dynamodb import DynamoIndex
+from newswire.adapters.s3 import S3Store
 from newswire.bootstrap import Settings, aws_client
 from newswire.models import FeedConfig, FeedStatus, IndexRecord
 from newswire.ports import SlugTaken, StorageError
@@ -42,7 +43,7 @@ THROTTLED = "ProvisionedThroughputExceededException"
 @pytest.fixture
 def adapter_sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     sleeps = Sleeps()
-    monkeypatch.setattr(newswire.adapters.aws, "time", sleeps)
+    monkeypatch.setattr(newswire.adapters.dynamodb, "time", sleeps)
     return sleeps
 
 

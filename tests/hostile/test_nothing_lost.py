@@ -151,7 +151,8 @@ def test_an_s3_failure_inside_boto_is_completed_by_the_next_run(
     from botocore.awsrequest import AWSResponse
     from botocore.compat import HTTPHeaders
 
-    from newswire.adapters.aws import DynamoIndex, S3Store
+    from newswire.adapters.dynamodb import DynamoIndex
+    from newswire.adapters.s3 import S3Store
 
     from .backends import BUCKET, TABLE, aws_backend
 

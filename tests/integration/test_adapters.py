@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from newswire.adapters.aws import BATCH_GET_LIMIT, MARKDOWN_CONTENT_TYPE, DynamoIndex, S3Store
+from newswire.adapters.dynamodb import BATCH_GET_LIMIT, DynamoIndex
 from newswire.adapters.local import DirectoryStore, SqliteIndex
+from newswire.adapters.s3 import MARKDOWN_CONTENT_TYPE, S3Store
 from newswire.models import FeedState, IndexRecord
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
 from newswire.slugs import content_key

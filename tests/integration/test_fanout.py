@@ -44,7 +44,8 @@ from bench.fanout import (
     small_feed,
     sqs_event,
 )
-from newswire.adapters.aws import DynamoIndex, SqsFeedQueue
+from newswire.adapters.dynamodb import DynamoIndex
+from newswire.adapters.sqs import SqsFeedQueue
 from newswire.config import feed_from_mapping, load_config
 from newswire.dispatch import feed_message
 from newswire.models import FeedConfig, FeedState

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from newswire.adapters.aws import DynamoIndex, S3Store
 from newswire.adapters.codec import record_to_dict
+from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.local import DirectoryStore, SqliteIndex
+from newswire.adapters.s3 import S3Store
 from newswire.bootstrap import INDEX_FILE, Settings, build_index, build_ingestor, build_store
 from newswire.config import load_config
 from newswire.ingest import Ingestor

@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from newswire import service
-from newswire.adapters.aws import DynamoIndex, S3Store
+from newswire.adapters.dynamodb import DynamoIndex
+from newswire.adapters.s3 import S3Store
 from newswire.bootstrap import Settings, build_ingestor
 from newswire.models import RunSummary
 from newswire.site.build import build_full_site, build_site

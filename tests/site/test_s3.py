@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newswire.adapters.aws import S3Store
 from newswire.adapters.local import SqliteIndex
+from newswire.adapters.s3 import S3Store
 from newswire.fetch import Fetcher
 from newswire.ingest import Ingestor
 from newswire.site.build import build_site

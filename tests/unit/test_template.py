@@ -389,7 +389,7 @@ def test_the_table_is_on_demand_with_point_in_time_recovery_and_retained() -> No
 
 
 def test_the_adapter_queries_the_indexes_the_template_declares() -> None:
-    from newswire.adapters.aws import MONTH_INDEX, TERM_INDEX
+    from newswire.adapters.dynamodb_items import MONTH_INDEX, TERM_INDEX
 
     names = [i["IndexName"] for i in source()["Resources"]["IndexTable"]["Properties"][
         "GlobalSecondaryIndexes"]]  # fmt: skip

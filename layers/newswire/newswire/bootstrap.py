@@ -74,7 +74,7 @@ def aws_client(service: Literal["s3", "dynamodb", "sqs"], settings: Settings) ->
 
 def build_store(settings: Settings) -> ContentStore:
     if settings.uses_aws:
-        from newswire.adapters.aws import S3Store
+        from newswire.adapters.s3 import S3Store
 
         if not settings.bucket:
             raise ValueError("the AWS backend needs both a bucket and a table")
@@ -86,7 +86,7 @@ def build_store(settings: Settings) -> ContentStore:
 
 def build_index(settings: Settings) -> ArticleIndex:
     if settings.uses_aws:
-        from newswire.adapters.aws import DynamoIndex
+        from newswire.adapters.dynamodb import DynamoIndex
 
         if not settings.table:
             raise ValueError("the AWS backend needs both a bucket and a table")

@@ -351,7 +351,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_redrive(args: argparse.Namespace) -> int:
-    from newswire.adapters.aws import SqsFeedQueue
+    from newswire.adapters.sqs import SqsFeedQueue
 
     settings = Settings(endpoint_url=args.endpoint_url, region=args.region)
     queue = SqsFeedQueue(aws_client("sqs", settings), args.queue_url)

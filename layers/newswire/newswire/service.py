@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from newswire.adapters.aws import SqsFeedQueue
+from newswire.adapters.sqs import SqsFeedQueue
 from newswire.bootstrap import Settings, aws_client, build_ingestor
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
 from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch

@@ -1,0 +1,404 @@
+"""ArticleIndex on one DynamoDB table (its items: newswire.adapters.dynamodb_items)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from newswire.adapters.aws_errors import (
+    CONDITION_FAILED,
+    REASON_CONDITION_FAILED,
+    TRANSACTION_CANCELLED,
+    Declined,
+    aws_errors,
+)
+from newswire.adapters.codec import record_from_dict, state_from_dict, state_to_dict, utc_sort_key
+from newswire.adapters.dynamodb_items import (
+    MAX_TERM_BYTES,
+    MONTH_INDEX,
+    MONTHS_PARTITION,
+    TERM_INDEX,
+    Stored,
+    article_item,
+    from_item,
+    memberships,
+    month_marker_item,
+    month_of,
+    published,
+    serializer,
+    sort_newest_first,
+    still,
+    stored_of,
+    term_items,
+    term_key,
+    to_item,
+)
+from newswire.models import FeedState, IndexRecord
+from newswire.ports import SlugTaken, StorageError, Taxonomy
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BATCH_GET_LIMIT = 100
+OLDEST_MONTH = "1995-01"
+REPLACE_ATTEMPTS = 5
+MEMBERSHIP_HINTS = 4096
+
+
+def _months_back(start: datetime, stop: str) -> Iterator[str]:
+    year, month = start.year, start.month
+    while f"{year:04d}-{month:02d}" >= stop:
+        yield f"{year:04d}-{month:02d}"
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+class DynamoIndex:
+    """ArticleIndex on one DynamoDB table."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self.client = client
+        self.table = table
+        # What the articles this instance last read or wrote had stored as memberships: the
+        # first guess of a replace (an ingest reads an article before it updates it). A hint
+        # only: a wrong one costs a cancelled request, never a stale term item.
+        self._hints: dict[str, Stored] = {}
+        self._hints_lock = threading.Lock()
+        # The months this instance has written a month marker for (see _month_marker).
+        self._marked_months: set[str] = set()
+
+    def _remember(self, article_id: str, stored: Stored) -> None:
+        with self._hints_lock:
+            self._hints.pop(article_id, None)
+            self._hints[article_id] = stored
+            while len(self._hints) > MEMBERSHIP_HINTS:
+                del self._hints[next(iter(self._hints))]  # the oldest
+
+    def _batch_get(self, pks: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Items by key, BATCH_GET_LIMIT keys a request, unprocessed keys retried with back-off."""
+        unique = list(dict.fromkeys(pks))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys: list[dict[str, Any]] = [
+                {"pk": {"S": pk}} for pk in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            attempt = 0
+            while keys:
+                with aws_errors("DynamoDB batch get"):
+                    response = self.client.batch_get_item(
+                        RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
+                    )
+                for item in response.get("Responses", {}).get(self.table, []):
+                    yield from_item(item)
+                unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+                keys = list((unprocessed.get(self.table) or {}).get("Keys", []))
+                if keys:
+                    attempt += 1
+                    if attempt > 8:
+                        raise StorageError("DynamoDB kept returning unprocessed keys (throttled)")
+                    time.sleep(min(0.05 * 2**attempt, 2.0))
+
+    def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
+        found: dict[str, IndexRecord] = {}
+        for item in self._batch_get([f"A#{i}" for i in ids]):
+            record = record_from_dict(item)
+            found[record.id] = record
+            self._remember(record.id, stored_of(item))
+        return found
+
+    def get_feed_states(self, feed_ids: Sequence[str]) -> dict[str, FeedState]:
+        items = self._batch_get([f"F#{f}" for f in feed_ids])
+        states = (state_from_dict(item) for item in items if "url" in item)
+        return {state.feed_id: state for state in states}
+
+    def _puts(self, items: Sequence[dict[str, Any]]) -> list[Any]:
+        return [{"Put": {"TableName": self.table, "Item": item}} for item in items]
+
+    def add(self, record: IndexRecord) -> bool:
+        claim = f"S#{record.section}/{record.slug}"
+        keys = memberships(record)
+        # One request: the article, its slug claim and its term items, all or nothing. The
+        # article comes first and the claim second: the cancellation reasons say which failed.
+        try:
+            with aws_errors(f"DynamoDB write of {record.id}", declined=[TRANSACTION_CANCELLED]):
+                self.client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": article_item(record, keys),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": to_item({"pk": claim, "owner": record.id}),
+                                "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
+                                "ExpressionAttributeNames": {"#o": "owner"},
+                                "ExpressionAttributeValues": {":id": {"S": record.id}},
+                            }
+                        },
+                        *self._puts(term_items(record, keys)),
+                        *self._month_marker(record),
+                    ]
+                )
+        except Declined as declined:
+            if declined.reason_codes[:1] == [REASON_CONDITION_FAILED]:
+                return False
+            if declined.reason_codes[1:2] == [REASON_CONDITION_FAILED]:
+                raise SlugTaken(f"slug {claim[2:]} belongs to another article") from declined
+            raise
+        self._remember(record.id, Stored.of(keys))
+        self._marked_months.add(month_of(record))
+        return True
+
+    def months_with_articles(self) -> set[str]:
+        """Every "YYYY-MM" that holds an article, from the month-marker items: one query, so
+        listing the latest articles never walks empty months back to 1995."""
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": MONTH_INDEX,
+            "KeyConditionExpression": "#m = :m",
+            "ExpressionAttributeNames": {"#m": "month"},
+            "ExpressionAttributeValues": {":m": {"S": MONTHS_PARTITION}},
+        }
+        found: set[str] = set()
+        with aws_errors("DynamoDB query"):
+            for page in self.client.get_paginator("query").paginate(**query):
+                found.update(str(i["published"]["S"]) for i in page.get("Items", []))
+        return found
+
+    def _month_marker(self, record: IndexRecord) -> list[Any]:
+        """A Put of the article's month marker, unless this instance already wrote it: once a
+        month per process, in the article's own transaction (so no extra request), and
+        idempotent across processes."""
+        month = month_of(record)
+        if month in self._marked_months:
+            return []
+        return self._puts([month_marker_item(month)])
+
+    def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
+        """One transaction: the article, its term items, and the deletion of the term items it
+        no longer has. The article is written only if its stored `memberships` are the ones
+        this call deletes against, so two concurrent replaces cannot leave a stale term item.
+
+        First guess: what get_records last saw stored (an ingest reads before it updates),
+        else that the terms did not change; either way one request. A wrong guess is cancelled
+        with the stored item in its reasons, and the second request deletes what it must."""
+        keys = memberships(record)
+        with self._hints_lock:
+            hint = self._hints.get(record.id)
+        stored = hint or Stored.of(keys)
+        for _ in range(REPLACE_ATTEMPTS):
+            try:
+                with aws_errors(
+                    f"DynamoDB write of article {record.id}", declined=[TRANSACTION_CANCELLED]
+                ):
+                    self.client.transact_write_items(
+                        TransactItems=self._replace_actions(record, keys, stored, expected)
+                    )
+                self._remember(record.id, Stored.of(keys))
+                return True
+            except Declined as declined:
+                if declined.reason_codes[:1] != [REASON_CONDITION_FAILED]:
+                    raise
+                item = declined.reasons[0].get("Item")
+                if expected is not None and not still(expected, item):
+                    return False  # another writer changed the record: the caller re-decides
+                stored = self._stored(record.id, item)
+        raise StorageError(f"article {record.id} kept changing under concurrent updates")
+
+    def _replace_actions(
+        self,
+        record: IndexRecord,
+        keys: Sequence[str],
+        stored: Stored,
+        expected: IndexRecord | None = None,
+    ) -> list[Any]:
+        article: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": article_item(record, keys),
+        }
+        article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        names = {"#m": "memberships"}
+        values: dict[str, Any] = {}
+        if stored.value is None:
+            condition = "attribute_not_exists(#m)"
+        else:
+            condition = "#m = :m"
+            values[":m"] = {"S": stored.value}
+        if expected is not None:
+            # Optimistic concurrency: the record is still the one the caller decided against.
+            condition += " AND #h = :h AND #f = :f"
+            names.update({"#h": "content_hash", "#f": "feeds"})
+            values[":h"] = {"S": expected.content_hash}
+            values[":f"] = serializer.serialize(list(expected.feeds))
+        article["ConditionExpression"] = condition
+        article["ExpressionAttributeNames"] = names
+        if values:
+            article["ExpressionAttributeValues"] = values
+        deletes = [
+            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
+            for key in sorted(set(stored.keys) - set(keys))
+        ]
+        return [{"Put": article}, *self._puts(term_items(record, keys)), *deletes]
+
+    def _stored(self, article_id: str, item: dict[str, Any] | None) -> Stored:
+        """The stored article's memberships, from the item a cancelled transaction returned,
+        else read (a missing article has none)."""
+        if item is not None:
+            return stored_of(from_item(item))
+        found = list(self._batch_get([f"A#{article_id}"]))
+        return stored_of(found[0] if found else {})
+
+    def latest(
+        self, *, limit: int, feed: str | None = None, since: datetime | None = None
+    ) -> list[IndexRecord]:
+        since_key = utc_sort_key(since) if since else None
+        stop = since_key[:7] if since_key else OLDEST_MONTH
+        found: list[IndexRecord] = []
+        known = self.months_with_articles()
+        # Months with articles, newest first; a table written before month markers existed
+        # has none, and is walked month by month instead (`newswire reindex` adds them).
+        months = (
+            sorted((m for m in known if m >= stop), reverse=True)
+            if known
+            else list(_months_back(datetime.now(UTC), stop))
+        )
+        for month in months:
+            found.extend(self._query_month(month, limit - len(found), feed, since_key))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    def _query_month(
+        self, month: str, limit: int, feed: str | None, since_key: str | None
+    ) -> list[IndexRecord]:
+        condition = "#m = :m"
+        values: dict[str, Any] = {":m": {"S": month}}
+        names = {"#m": "month"}
+        if since_key:
+            condition += " AND published >= :since"
+            values[":since"] = {"S": since_key}
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": MONTH_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if feed is not None:
+            query["FilterExpression"] = "contains(feeds, :feed)"
+            values[":feed"] = {"S": feed}
+        return self._newest(query, limit)
+
+    def _newest(self, query: dict[str, Any], limit: int) -> list[IndexRecord]:
+        """The first `limit` records of a newest-first index query, ties broken by id: reads
+        on past the limit while the next items share the last one's `published`."""
+        if limit <= 0:
+            return []
+        out: list[IndexRecord] = []
+        with aws_errors("DynamoDB query"):
+            pages = self.client.get_paginator("query").paginate(
+                **query, PaginationConfig={"PageSize": min(limit + 1, 1000)}
+            )
+            for page in pages:
+                out.extend(record_from_dict(from_item(i)) for i in page.get("Items", []))
+                if len(out) > limit and published(out[-1]) < published(out[limit - 1]):
+                    break
+        return sort_newest_first(out)[:limit]
+
+    def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
+        if len(term.encode("utf-8")) > MAX_TERM_BYTES:
+            return []  # never given a term item (see MAX_TERM_BYTES)
+        return self._newest(
+            {
+                "TableName": self.table,
+                "IndexName": TERM_INDEX,
+                "KeyConditionExpression": "#t = :t",
+                "ExpressionAttributeNames": {"#t": "term"},
+                "ExpressionAttributeValues": {":t": {"S": term_key(taxonomy, term)}},
+                "ScanIndexForward": False,
+            },
+            limit,
+        )
+
+    def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
+        return self._query_month(month, limit, None, None)
+
+    def get_feed_state(self, feed_id: str) -> FeedState | None:
+        with aws_errors(f"DynamoDB read of feed {feed_id}"):
+            response = self.client.get_item(
+                TableName=self.table, Key={"pk": {"S": f"F#{feed_id}"}}, ConsistentRead=True
+            )
+        item = from_item(dict(response.get("Item") or {}))
+        return state_from_dict(item) if "url" in item else None
+
+    def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
+        data = state_to_dict(state)
+        data["pk"] = f"F#{state.feed_id}"
+        request: dict[str, Any] = {"TableName": self.table, "Item": to_item(data)}
+        if owner is not None:
+            # Writing the item without lease fields releases our lease; if it expired and
+            # another worker holds the feed now, its lease and its state win.
+            request["ConditionExpression"] = "attribute_not_exists(lease_owner) OR lease_owner = :o"
+            request["ExpressionAttributeValues"] = {":o": {"S": owner}}
+        try:
+            with aws_errors(f"DynamoDB write of feed {state.feed_id}", declined=[CONDITION_FAILED]):
+                self.client.put_item(**request)
+        except Declined:
+            return
+
+    def feed_states(self) -> list[FeedState]:
+        states: list[FeedState] = []
+        with aws_errors("DynamoDB scan of feed states"):
+            for page in self.client.get_paginator("scan").paginate(
+                TableName=self.table,
+                FilterExpression="begins_with(pk, :f)",
+                ExpressionAttributeValues={":f": {"S": "F#"}},
+            ):
+                items = (from_item(i) for i in page.get("Items", []))
+                states.extend(state_from_dict(i) for i in items if "url" in i)
+        return sorted(states, key=lambda s: s.feed_id)
+
+    def acquire_lease(
+        self, feed_id: str, owner: str, *, now: datetime, until: datetime
+    ) -> tuple[bool, FeedState | None]:
+        try:
+            with aws_errors(f"DynamoDB lease of {feed_id}", declined=[CONDITION_FAILED]):
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": f"F#{feed_id}"}},
+                    UpdateExpression="SET lease_owner = :o, lease_until = :u",
+                    ConditionExpression=(
+                        "attribute_not_exists(lease_until) OR lease_until < :now"
+                        " OR lease_owner = :o"
+                    ),
+                    ExpressionAttributeValues={
+                        ":o": {"S": owner},
+                        ":u": {"S": utc_sort_key(until)},
+                        ":now": {"S": utc_sort_key(now)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+        except Declined:
+            return False, None
+        item = from_item(dict(response.get("Attributes") or {}))
+        # An item that holds only a lease (first fetch ever) has no state yet.
+        return True, state_from_dict(item) if "url" in item else None
+
+    def release_lease(self, feed_id: str, owner: str) -> None:
+        try:
+            with aws_errors(f"DynamoDB release of {feed_id}", declined=[CONDITION_FAILED]):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": f"F#{feed_id}"}},
+                    UpdateExpression="REMOVE lease_owner, lease_until",
+                    ConditionExpression="lease_owner = :o",
+                    ExpressionAttributeValues={":o": {"S": owner}},
+                )
+        except Declined:
+            return

@@ -1,0 +1,154 @@
+"""The items of newswire's DynamoDB table, as DynamoIndex writes and reads them.
+
+Table layout (the schema itself lives once, in template.yaml):
+  pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index;
+                               `memberships` names the article's term items (below)
+  pk = "S#<section>/<slug>"    slug claim, written in the same transaction as its article
+  pk = "T#<article id>#<taxonomy>#<term>"
+                               term membership: a copy of the article record plus
+                               `term` = "<taxonomy>#<term>", which with `published` feeds the
+                               ByTerm index (lists per tag, category, publisher). Written in the
+                               same transaction as the article; an update deletes the items of
+                               the terms the article no longer has in that transaction too
+  pk = "M#<YYYY-MM>"           month marker: `month` = "months" and `published` = the month, so
+                               one ByMonth query lists the months that hold articles
+  pk = "F#<feed id>"           feed state (validators, last status, errors, not-before), and
+                               the feed's ingest lease (lease_owner, lease_until) on the same
+                               item, so a feed that is not modified costs two requests in all
+
+The article id comes first in a term item's key: ids are hex, so the key splits one way only
+whatever characters a term holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from newswire.adapters.codec import record_from_dict, record_to_dict, utc_sort_key
+from newswire.models import IndexRecord
+from newswire.ports import Taxonomy
+
+MONTH_INDEX = "ByMonth"
+TERM_INDEX = "ByTerm"
+MONTHS_PARTITION = "months"  # the ByMonth partition of the month-marker items
+MAX_MEMBERSHIPS = 48
+"""Terms an article is listed under on DynamoDB (publisher first, then categories, then tags).
+A transaction holds at most 100 actions: an add is 2 + 48, a replace at most 1 + 48 puts + 48
+deletes of the terms it drops."""
+MAX_TERM_BYTES = 1024
+"""Longer terms get no term item: DynamoDB keys are at most 2048 bytes, and no list is named so."""
+TAXONOMIES: tuple[Taxonomy, ...] = ("publisher", "categories", "tags")
+log = logging.getLogger("newswire.adapters.dynamodb")
+serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: serializer.serialize(v) for k, v in data.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def term_key(taxonomy: Taxonomy, term: str) -> str:
+    return f"{taxonomy}#{term}"
+
+
+def memberships(record: IndexRecord) -> list[str]:
+    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS."""
+    keys: list[str] = []
+    for taxonomy in TAXONOMIES:
+        if taxonomy == "publisher":
+            terms: tuple[str, ...] = (record.publisher,) if record.publisher is not None else ()
+        else:
+            terms = record.categories if taxonomy == "categories" else record.tags
+        for term in terms:
+            key = term_key(taxonomy, term)
+            if len(term.encode("utf-8")) <= MAX_TERM_BYTES and key not in keys:
+                keys.append(key)
+    if len(keys) > MAX_MEMBERSHIPS:
+        log.warning(
+            "article listed under its first terms only",
+            extra={"article": record.id, "terms": len(keys), "listed": MAX_MEMBERSHIPS},
+        )
+    return sorted(keys[:MAX_MEMBERSHIPS])
+
+
+def memberships_value(keys: Sequence[str]) -> str:
+    # A string, not a list: DynamoDB conditions compare strings for equality.
+    return json.dumps(sorted(keys), ensure_ascii=False, separators=(",", ":"))
+
+
+def month_of(record: IndexRecord) -> str:
+    return record.date.astimezone(UTC).strftime("%Y-%m")
+
+
+def published(record: IndexRecord) -> str:
+    return utc_sort_key(record.date)
+
+
+def sort_newest_first(records: list[IndexRecord]) -> list[IndexRecord]:
+    """By `published` descending, then id ascending: SqliteIndex's order. An index query
+    returns items with equal sort keys in no defined order."""
+    records.sort(key=lambda r: r.id)
+    records.sort(key=published, reverse=True)  # a stable sort: equal ones keep id order
+    return records
+
+
+def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
+    data = record_to_dict(record)
+    data["pk"] = f"A#{record.id}"
+    data["month"] = month_of(record)
+    data["memberships"] = memberships_value(keys)
+    return to_item(data)
+
+
+def term_items(record: IndexRecord, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The record's term items (no `month`: term items stay out of ByMonth)."""
+    data = record_to_dict(record)
+    return [to_item({**data, "pk": f"T#{record.id}#{key}", "term": key}) for key in keys]
+
+
+def month_marker_item(month: str) -> dict[str, Any]:
+    return to_item({"pk": f"M#{month}", "month": MONTHS_PARTITION, "published": month})
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a replace must know of the stored article: its `memberships` attribute (None when
+    the item lacks it) and the term keys whose items may exist."""
+
+    value: str | None
+    keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, keys: Sequence[str]) -> Stored:
+        return cls(memberships_value(keys), tuple(keys))
+
+
+def stored_of(data: dict[str, Any]) -> Stored:
+    """The Stored of an article item (plain values; empty when there is no such article)."""
+    value = data.get("memberships")
+    if isinstance(value, str):
+        return Stored(value, tuple(str(k) for k in json.loads(value)))
+    # Written before term items existed (or missing): nothing to compare with; delete what its
+    # fields would have made, harmlessly if they were never written.
+    return Stored(None, tuple(memberships(record_from_dict(data))) if data else ())
+
+
+def still(expected: IndexRecord, item: dict[str, Any] | None) -> bool:
+    """Whether a stored article item (as a cancelled transaction returned it) still has the
+    content hash and feeds the caller read."""
+    if item is None:
+        return False
+    data = from_item(item)
+    feeds = tuple(str(f) for f in data.get("feeds", []))
+    return (data.get("content_hash"), feeds) == (expected.content_hash, expected.feeds)
