@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,18 +24,55 @@ _SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumpe
 
 
 class _FrontMatterDumper(_SafeDumper):  # type: ignore[valid-type,misc]
-    """SafeDumper that double-quotes any string a plain or single-quoted scalar would change.
+    """SafeDumper that quotes every string another YAML reader could take for another type,
+    and double-quotes any string a plain or single-quoted scalar would change.
 
-    Feed text is cleaned upstream, but the renderer must round-trip any string exactly: YAML
-    folds line breaks (including NEL, U+2028, U+2029) and trims whitespace in other styles,
-    while double quotes can escape every character.
+    PyYAML resolves plain scalars by YAML 1.1 rules minus a few (`y`, `n`), so its own
+    quoting leaves `y`, `1e3`, `0o17` plain; Go's yaml.v2 (Hugo 0.111) and YAML 1.2 readers
+    read those as booleans and numbers. Feed text is cleaned upstream, but the renderer must
+    round-trip any string exactly: YAML folds line breaks (including NEL, U+2028, U+2029) and
+    trims whitespace in other styles, while double quotes can escape every character.
     """
+
+
+# Plain scalars that some YAML 1.1 or 1.2 reader resolves to a non-string: booleans in every
+# spelling YAML 1.1 allows, nulls, the 1.1 value and merge keys.
+_OTHER_TYPE_WORDS = frozenset([
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "=", "<<",
+])  # fmt: skip
+# Plain scalars that read as numbers or times somewhere: YAML 1.1 ints and floats (`_`
+# separators, sexagesimal `12:30:00`, and what the 1.1 spec's loose float pattern allows:
+# `1.2.3`, `.`), YAML 1.2 and Go's `1e3`, `0o17`, `0x1f`, `0b101`, `.inf`/`.nan`, and anything
+# that begins like a date (yaml.v2 and 1.1 readers make those timestamps). Generous rather
+# than exact: a needless quote costs nothing.
+_NUMBER_LIKE = re.compile(
+    r"""[-+]?(?:
+        [0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_.]*)?(?:[eE][-+]?[0-9]+)?
+      | \.[0-9_.]*(?:[eE][-+]?[0-9]+)?
+      | 0[bB][01_]+ | 0[oO][0-7_]+ | 0[xX][0-9a-fA-F_]+
+      | \.(?:inf|Inf|INF|nan|NaN|NAN)
+    )""",
+    re.VERBOSE,
+)
+_DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+def _other_type(value: str) -> bool:
+    return (
+        value in _OTHER_TYPE_WORDS
+        or _NUMBER_LIKE.fullmatch(value) is not None
+        or _DATE_LIKE.match(value) is not None
+    )
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     # Non-printable covers controls, NEL, U+2028/U+2029 and the BOM.
-    risky = not value.isprintable() or value != value.strip(" ")
-    style = '"' if risky else None
+    style: str | None = None
+    if not value.isprintable() or value != value.strip(" "):
+        style = '"'
+    elif _other_type(value):
+        style = "'"  # PyYAML's own choice for the strings it recognises as other types
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
