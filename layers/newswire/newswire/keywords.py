@@ -54,6 +54,13 @@ NEWSROOM_NOISE = frozenset(
 TITLE_WEIGHT = 3
 MIN_LENGTH = 3
 MAX_TAGS = 8
+# Hugo makes a directory (or, with uglyURLs, a file plus ".html") of every tag, category and
+# any other taxonomy term, and a name longer than the 255-byte file-name limit fails the whole
+# build. Hugo lower-cases the name (which can lengthen it: "İ" is 2 bytes, "i̇" 3) and may
+# percent-encode it (up to 3 bytes per byte): 80 UTF-8 bytes stay under 255 even then. 64
+# characters is more than any real tag or publisher name needs, and keeps list pages tidy.
+MAX_TERM_CHARS = 64
+MAX_TERM_BYTES = 80
 # Letters only (so numbers and "1,407" never become tags), with inner apostrophes kept.
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
@@ -78,6 +85,30 @@ def words(text: str) -> list[str]:
     return found
 
 
+def _term_bytes(term: str) -> int:
+    return max(len(term.encode("utf-8")), len(term.lower().encode("utf-8")))
+
+
+def cap_term(term: str) -> str | None:
+    """`term` cut to MAX_TERM_CHARS characters and MAX_TERM_BYTES UTF-8 bytes (lower-cased
+    too), at a word boundary when there is one in the second half; None when nothing is left."""
+    term = term.strip()
+    if len(term) <= MAX_TERM_CHARS and _term_bytes(term) <= MAX_TERM_BYTES:
+        return term or None
+    cut = term[:MAX_TERM_CHARS]
+    while _term_bytes(cut) > MAX_TERM_BYTES:
+        cut = cut[:-1]
+    space = cut.rfind(" ")
+    if space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") or None
+
+
+def cap_terms(terms: Iterable[str]) -> tuple[str, ...]:
+    """Each term capped, empty ones dropped, duplicates (after capping) once, order kept."""
+    return tuple(dict.fromkeys(t for t in map(cap_term, terms) if t))
+
+
 def extract_tags(
     title: str,
     text: str,
@@ -87,7 +118,8 @@ def extract_tags(
     configured: Iterable[str] = (),
     limit: int = MAX_TAGS,
 ) -> tuple[str, ...]:
-    """Keywords, best first: title words count three times, ties keep first appearance."""
+    """Keywords, best first: title words count three times, ties keep first appearance.
+    Every tag is capped (`cap_term`); configured tags come first."""
     stop = stop_words(language)
     excluded = {w for phrase in exclude for w in words(phrase)}
     scores: dict[str, int] = {}
@@ -97,8 +129,8 @@ def extract_tags(
                 continue
             scores[word] = scores.get(word, 0) + weight
     # sorted() is stable, so equal scores keep the order in which the words first appeared.
-    ranked = sorted(scores, key=lambda w: -scores[w])
-    tags = list(dict.fromkeys(t.strip().lower() for t in configured if t.strip()))
+    ranked = cap_terms(sorted(scores, key=lambda w: -scores[w]))
+    tags = list(cap_terms(t.lower() for t in configured))
     for word in ranked:
         if len(tags) >= limit:
             break

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from newswire import googlenews
 from newswire.decide import content_hash
-from newswire.keywords import extract_tags
+from newswire.keywords import cap_term, cap_terms, extract_tags
 from newswire.markdown import (
     escape_link_text,
     first_image_src,
@@ -29,6 +29,12 @@ from newswire.text import clean_line, defuse_autolinks, html_to_text, truncate
 
 DESCRIPTION_LIMIT = 300
 SUMMARY_LIMIT = 1000
+# Real headlines stay well under 200 characters (Google News' and the fixtures' longest are
+# about 150); 250 keeps every one whole while a feed's 1 MB "title" no longer lands, three
+# times over, on the home page and every list that shows it.
+TITLE_LIMIT = 250
+# Google News lists a handful of related stories; more only grows the page and its tags.
+MAX_RELATED = 10
 EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
@@ -153,11 +159,13 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     article_id, guid = article_identity(entry, feed.url)
     link = safe_url(str(entry.get("link") or "")) or ""
     source = entry.get("source") or {}
-    publisher = clean_line(str(source.get("title") or "")) or None
+    named_publisher = clean_line(str(source.get("title") or ""))
+    publisher = cap_term(named_publisher)
     publisher_url = safe_url(str(source.get("href") or "")) or None
     raw_title = clean_line(html_to_text(str(entry.get("title") or "")))
     google = googlenews.is_google_news(link) or googlenews.is_google_news(feed.url)
-    title = googlenews.split_title(raw_title, publisher) if google else raw_title
+    title = googlenews.split_title(raw_title, named_publisher) if google else raw_title
+    title = truncate(title, TITLE_LIMIT)
     summary_html = str(entry.get("summary") or entry.get("description") or "")
     content_html = _content_html(entry)
 
@@ -167,12 +175,12 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         items = googlenews.parse_related(summary_html)
         own = googlenews.article_id(link)
         related = tuple(
-            RelatedLink(r.title, u, r.publisher)
+            RelatedLink(truncate(r.title, TITLE_LIMIT), u, cap_term(r.publisher or ""))
             for r in items
             if (u := safe_url(r.url))
             and (googlenews.article_id(u) != own or own is None)
             and not (r.title == title and r.publisher == publisher)
-        )
+        )[:MAX_RELATED]
         url_original = googlenews.decode_publisher_url(link)
         body = _related_markdown(title or link, link, publisher, related)
         full_text = _related_text(related) or " — ".join(p for p in (title, publisher) if p)
@@ -182,10 +190,10 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         full_text = html_to_text(summary_html)
         summary_text = html_to_text(content_html) if content_html else full_text
 
-    title = title or truncate(full_text, 120) or link or "Untitled"
+    title = title or truncate(full_text, 120) or truncate(link, TITLE_LIMIT) or "Untitled"
     categories = (
-        feed.categories
-        or tuple(
+        cap_terms(feed.categories)
+        or cap_terms(
             c
             for c in (_host(publisher_url) or _host(url_original) or _host(link),)
             if c and c != googlenews.GOOGLE_NEWS_HOST
