@@ -74,7 +74,7 @@ deploy: build
 # The container reaches moto on the host through host.docker.internal (mapped to the Docker
 # host gateway on Linux; built into Docker Desktop).
 invoke: build
-	@command -v docker >/dev/null 2>&1 || { echo "sam local invoke needs Docker (README: Trying the Lambda locally)" >&2; exit 1; }
+	@command -v docker >/dev/null 2>&1 || { echo "sam local invoke needs Docker (docs/deploy.md: Trying the Lambda locally)" >&2; exit 1; }
 	@test -n "$(EVENT_$(FUNCTION))" || { echo "FUNCTION must be IngestFunction or WorkerFunction" >&2; exit 1; }
 	$(SAM_RUN) local invoke $(FUNCTION) --config-env $(ENV) -e $(EVENT_$(FUNCTION)) --env-vars env.json \
 		--parameter-overrides Runtime=$(RUNTIME) Architecture=$(ARCH) \
