@@ -202,7 +202,7 @@ def create_backend(endpoint: str, bucket: str, table: str) -> None:
     """The bucket, and the table exactly as template.yaml's IndexTable declares it."""
     import boto3
 
-    from bench.cfn import load_template
+    from tooling.cfn import load_template
 
     props = load_template()["Resources"]["IndexTable"]["Properties"]
     same_shape = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

@@ -59,8 +59,8 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from tests.awsenv import FAKE_CREDENTIALS, REGION
-from tests.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
+from tooling.awsenv import FAKE_CREDENTIALS, REGION
+from tooling.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -289,7 +289,7 @@ class FeedQueues:
 
 def queue_properties() -> tuple[dict[str, Any], dict[str, Any]]:
     """The feed queue's and its DLQ's properties, from template.yaml."""
-    from tests.cfn import load_template
+    from tooling.cfn import load_template
 
     resources = load_template(TEMPLATE)["Resources"]
     return resources["FeedsQueue"]["Properties"], resources["FeedsDeadLetterQueue"]["Properties"]
@@ -358,7 +358,7 @@ def drain_queue(sqs: SQSClient, url: str) -> list[dict[str, Any]]:
 
 def create_index_table(client: Any, name: str) -> None:
     """The index table, from the one place its schema is declared: template.yaml."""
-    from tests.cfn import create_index_table as create_table_from_template
+    from tooling.cfn import create_index_table as create_table_from_template
 
     create_table_from_template(client, name)
 

@@ -669,9 +669,9 @@ def figure_5(cfg: Config, work: Path) -> Figure:
 def _template_env() -> dict[str, str]:
     """The functions' environment from template.yaml's Globals: a !Ref to a parameter becomes
     its default, a !Ref to a resource a placeholder name."""
-    from bench.cfn import load_template
+    from tooling.cfn import load_template
 
-    template = load_template()
+    template = load_template(intrinsics="unwrapped")
     parameters = template.get("Parameters", {})
     resources = template.get("Resources", {})
     env = {}

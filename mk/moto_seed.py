@@ -19,10 +19,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.cfn import load_template
+from tooling.cfn import create_index_table, load_template
 
 REPO = Path(__file__).resolve().parent.parent
-CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 
 
 def client(service: str, endpoint_url: str) -> Any:
@@ -52,11 +51,8 @@ def seed(endpoint_url: str) -> None:
     bucket, table = names["CONTENT_BUCKET"], names["INDEX_TABLE"]
     wait_for(endpoint_url)
     client("s3", endpoint_url).create_bucket(Bucket=bucket)
-    properties = load_template(REPO / "template.yaml")["Resources"]["IndexTable"]["Properties"]
-    kwargs = {key: properties[key] for key in CREATE_TABLE_KEYS if key in properties}
-    dynamodb = client("dynamodb", endpoint_url)
     try:
-        dynamodb.create_table(TableName=table, **kwargs)
+        create_index_table(client("dynamodb", endpoint_url), table)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise
@@ -67,7 +63,7 @@ def seed(endpoint_url: str) -> None:
 
 def create_queues(endpoint_url: str, name: str) -> tuple[str, str]:
     """The feed queue and its dead-letter queue, as template.yaml declares them."""
-    resources = load_template(REPO / "template.yaml")["Resources"]
+    resources = load_template()["Resources"]
     redrive = resources["FeedsQueue"]["Properties"]["RedrivePolicy"]
     sqs = client("sqs", endpoint_url)
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]

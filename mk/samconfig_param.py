@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from tests.cfn import load_template
+from tooling.cfn import load_template
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def main(env: str, name: str) -> int:
     config = tomllib.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
     value = overrides(config, env).get(name)
     if value is None:
-        parameter = load_template(REPO / "template.yaml")["Parameters"].get(name)
+        parameter = load_template()["Parameters"].get(name)
         if parameter is None or "Default" not in parameter:
             print(f"{name}: not in samconfig.toml [{env}] nor template.yaml", file=sys.stderr)
             return 1

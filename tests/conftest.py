@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from tests.awsenv import FAKE_CREDENTIALS as FAKE_CREDENTIALS
-from tests.awsenv import REGION as REGION
-from tests.awsenv import UNSAFE_VARIABLES as UNSAFE_VARIABLES
-from tests.cfn import create_index_table as create_table_from_template
+from tooling.awsenv import FAKE_CREDENTIALS as FAKE_CREDENTIALS
+from tooling.awsenv import REGION as REGION
+from tooling.awsenv import UNSAFE_VARIABLES as UNSAFE_VARIABLES
+from tooling.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -22,7 +22,7 @@ from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import S3Store
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore
-from tests.cfn import create_index_table as create_table_from_template
+from tooling.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -28,8 +28,8 @@ from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
 from newswire.netguard import AddressPolicy
 from newswire.ports import ArticleIndex, ContentStore
-from tests.awsenv import FAKE_CREDENTIALS
-from tests.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
+from tooling.awsenv import FAKE_CREDENTIALS
+from tooling.awsenv import UNSAFE_VARIABLES as AWS_UNSAFE_VARIABLES
 
 from .backends import (
     BUCKET,

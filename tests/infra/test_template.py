@@ -34,7 +34,7 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from samtranslator.parser.parser import Parser  # type: ignore[import-untyped]
 from samtranslator.translator.translator import Translator  # type: ignore[import-untyped]
 
-from tests.cfn import evaluate_conditions, load_template, resolve_conditions
+from tooling.cfn import evaluate_conditions, load_template, resolve_conditions
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

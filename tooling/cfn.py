@@ -1,9 +1,14 @@
-"""Read template.yaml the way CloudFormation does, for tests and tools that build from it.
+"""Read template.yaml the way CloudFormation does, for the tests, the benchmark and mk/.
 
 CloudFormation's YAML short forms (`!Ref X`, `!GetAtt A.B`, `!Sub "..."`, `!If [...]`) are
-custom tags that yaml.safe_load rejects. This loader turns each into the JSON long form
-(`{"Ref": "X"}`, `{"Fn::GetAtt": ["A", "B"]}`, `{"Fn::Sub": "..."}`), which is also what
-aws-sam-translator and cfn-lint take, so one dict serves every consumer.
+custom tags that yaml.safe_load rejects. `load_template` reads each one in one of two ways:
+
+- `intrinsics="long"` (the default): the JSON long form (`{"Ref": "X"}`,
+  `{"Fn::GetAtt": ["A", "B"]}`, `{"Fn::Sub": "..."}`), which is also what aws-sam-translator
+  and cfn-lint take, and what `resolve_conditions` evaluates. Use it to check the template.
+- `intrinsics="unwrapped"`: the scalar, list or mapping the tag wraps, the function dropped
+  (`!Ref LogLevel` reads as `"LogLevel"`). Use it where a parameter's or resource's name is all
+  that matters, e.g. to give the functions' environment its parameters' defaults.
 
 `resolve_conditions` then gives the template as CloudFormation deploys it for some parameter
 values (Conditions evaluated, Fn::If branches chosen, conditional resources dropped), so tests
@@ -13,44 +18,68 @@ can check each configuration (e.g. every WebsiteHosting mode) on plain data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-__all__ = ["CloudFormationLoader", "evaluate_conditions", "load_template", "resolve_conditions"]
+__all__ = [
+    "TEMPLATE",
+    "CloudFormationLoader",
+    "create_index_table",
+    "evaluate_conditions",
+    "index_table_properties",
+    "load_template",
+    "resolve_conditions",
+]
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 # Tags whose long form is not "Fn::<Tag>".
 _LONG_NAMES = {"Ref": "Ref", "Condition": "Condition"}
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader plus CloudFormation's short-form intrinsic function tags."""
+def _construct_wrapped(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}")
 
 
 def _construct_intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            # "Resource.Attribute" (the attribute may itself contain dots: Endpoint.Address)
-            resource, _, attribute = str(value).partition(".")
-            value = [resource, attribute]
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:  # pragma: no cover - yaml has no other node kinds
-        raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}")
+    value = _construct_wrapped(loader, suffix, node)
+    if suffix == "GetAtt" and isinstance(value, str):
+        # "Resource.Attribute" (the attribute may itself contain dots: Endpoint.Address)
+        resource, _, attribute = value.partition(".")
+        value = [resource, attribute]
     return {_LONG_NAMES.get(suffix, f"Fn::{suffix}"): value}
 
 
+class CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader plus CloudFormation's short-form intrinsic function tags, in long form."""
+
+
+class _UnwrappingLoader(yaml.SafeLoader):
+    """SafeLoader that reads each short-form tag as the value it wraps."""
+
+
 CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+_UnwrappingLoader.add_multi_constructor("!", _construct_wrapped)
+_LOADERS: dict[str, type[yaml.SafeLoader]] = {
+    "long": CloudFormationLoader,
+    "unwrapped": _UnwrappingLoader,
+}
 
 
-def load_template(path: str | Path) -> dict[str, Any]:
-    """The template at `path` as plain data, intrinsic functions in their JSON long form."""
+def load_template(
+    path: str | Path = TEMPLATE, *, intrinsics: Literal["long", "unwrapped"] = "long"
+) -> dict[str, Any]:
+    """The template at `path` (template.yaml by default) as plain data, intrinsic functions in
+    their JSON long form, or unwrapped (see the module's docstring)."""
     text = Path(path).read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass: safe
+    data = yaml.load(text, Loader=_LOADERS[intrinsics])  # noqa: S506 - SafeLoader subclasses
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a CloudFormation template must be a mapping")
     return data
@@ -133,9 +162,6 @@ def resolve_conditions(template: dict[str, Any], parameters: dict[str, str]) -> 
             if truth.get(entry.get("Condition", ""), True)
         }
     return resolved
-
-
-TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 
 def index_table_properties(path: Path = TEMPLATE) -> dict[str, Any]:
