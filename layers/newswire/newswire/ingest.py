@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 from newswire.decide import decide, index_record
 from newswire.enrich import Enricher, EnrichOptions
 from newswire.fetch import Fetcher
+from newswire.leases import new_lease_owner
 from newswire.models import (
     Article,
     FeedConfig,
@@ -71,7 +71,7 @@ class Ingestor:
     enrich: EnrichOptions = dataclasses.field(default_factory=EnrichOptions)
     lease_seconds: float = 900.0
     """How long a feed's ingest lease lasts: at least the longest a worker may run."""
-    owner: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    owner: str = dataclasses.field(default_factory=new_lease_owner)
     _enricher: Enricher | None = dataclasses.field(default=None, init=False, repr=False)
 
     def run(
@@ -122,8 +122,9 @@ class Ingestor:
         if not leased:
             log.info("feed skipped: another run is ingesting it", extra={"feed": feed.feed_id})
             return FeedResult(
-                feed.feed_id, feed.url, FeedStatus.SKIPPED, error="being ingested by another run"
-            )
+                feed.feed_id, feed.url, FeedStatus.SKIPPED, busy=True,
+                error="skipped: another run is ingesting it (try again when it ends)",
+            )  # fmt: skip
         try:
             return self._ingest_feed(feed, state, now, queued=queued)
         except Exception as exc:  # the last guard: one feed's bug must not stop the run

@@ -162,6 +162,9 @@ class FeedResult:
     unchanged: int = 0
     failed_items: int = 0
     error: str | None = None
+    busy: bool = False
+    """Skipped because another run holds the feed's lease: nothing failed, but this run did
+    not read the feed (the CLI warns and exits non-zero)."""
     changed: tuple[IndexRecord, ...] = field(default=(), repr=False)
     """The index records this feed added or replaced, as written: the site rebuilds their pages."""
     replaced: tuple[IndexRecord, ...] = field(default=(), repr=False)

@@ -125,7 +125,11 @@ class ArticleIndex(Protocol):
     ) -> tuple[bool, FeedState | None]:
         """Take the feed's ingest lease for `owner` until `until`, unless another owner holds an
         unexpired one; returns (taken, the feed's stored state) in one round trip. Atomic: of
-        two concurrent callers, one gets True. Re-acquiring one's own lease succeeds."""
+        two concurrent callers, one gets True. Re-acquiring one's own lease succeeds.
+
+        An adapter that can tell a holder is gone (the embedded backend: a process of this
+        host that no longer exists, named by newswire.leases) takes its lease over at once;
+        others wait for `until`."""
         ...
 
     def release_lease(self, feed_id: str, owner: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -18,8 +19,11 @@ from newswire.adapters.codec import (
     state_to_dict,
     utc_sort_key,
 )
+from newswire.leases import holder_is_gone
 from newswire.models import FeedState, IndexRecord
 from newswire.ports import SlugTaken, StorageError, Taxonomy
+
+log = logging.getLogger("newswire.index")
 
 
 class DirectoryStore:
@@ -260,6 +264,16 @@ class SqliteIndex:
     ) -> tuple[bool, FeedState | None]:
         try:
             with self._lock, self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                held = self._db.execute(
+                    "SELECT owner FROM leases WHERE feed_id = ?", (feed_id,)
+                ).fetchone()
+                if held and held[0] != owner and holder_is_gone(held[0]):
+                    # A killed run's lease: its process is gone, so nothing writes the feed.
+                    log.warning("lease taken over from a process that is gone", extra={
+                        "feed": feed_id, "previous_owner": held[0]
+                    })  # fmt: skip
+                    self._db.execute("DELETE FROM leases WHERE feed_id = ?", (feed_id,))
                 taken = self._db.execute(
                     "INSERT INTO leases (feed_id, owner, until) VALUES (?, ?, ?) "
                     "ON CONFLICT (feed_id) DO UPDATE SET owner = excluded.owner, "

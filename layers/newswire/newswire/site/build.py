@@ -15,13 +15,13 @@ import contextlib
 import logging
 import math
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from newswire.leases import new_lease_owner
 from newswire.models import IndexRecord
 from newswire.normalize import EARLIEST_PLAUSIBLE
 from newswire.ports import ArticleIndex, ContentStore, StorageError, Taxonomy
@@ -337,7 +337,7 @@ def site_lease(
     renders holds both. If the lease stays taken past `wait_seconds` (a build that died holds
     it until it expires), the build goes ahead without it and says so. Yields whether it holds
     the lease."""
-    owner = uuid.uuid4().hex
+    owner = new_lease_owner()
     deadline = time.monotonic() + wait_seconds
     while True:
         now = datetime.now(UTC)

@@ -60,7 +60,9 @@ def add_site_commands(
         description="Render the static site. Without --full, the pages of the latest articles\n"
         "(the home pages' worth) are brought up to date; with --full, every page. Pages\n"
         "whose bytes did not change are not rewritten.",
-        epilog=SITE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=SITE_HELP + "\nexamples:\n  newswire site --full\n"
+        "  newswire site --bucket my-news --table my-news-index --base-url https://news.example/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     site.add_argument("--full", action="store_true", help="render every page of the site")
     site.add_argument("--json", action="store_true", help="print the build report as JSON")
@@ -70,7 +72,10 @@ def add_site_commands(
     serve = commands.add_parser(
         "serve", help="preview the local site on 127.0.0.1",
         description="Serve the embedded backend's site (SITE_DIR) on 127.0.0.1 until Ctrl-C. "
-        "Only the site is served: content/ and the index file are not.",
+        "Only the site is served: content/ and the index file are not. With --port, the "
+        "site's links to the default preview address are served with that port.",
+        epilog="example:\n  newswire serve --port 8800      then open http://127.0.0.1:8800/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     serve.add_argument(
         "--site-dir", type=Path, default=Path("site"), metavar="DIR",
@@ -185,12 +190,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     root = args.site_dir.resolve()
     if not (root / "index.html").is_file():
-        print(
-            f"newswire: no site in {args.site_dir} yet: `newswire run` or "
-            f"`newswire site --full --site-dir {args.site_dir}` builds it",
-            file=sys.stderr,
+        raise ValueError(
+            f"no site in {args.site_dir}: `newswire run` or "
+            f"`newswire site --full --site-dir {args.site_dir}` builds it"
         )
-    server = make_server(root, args.port)
+    try:
+        server = make_server(root, args.port)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc} "
+            "(another program uses the port? choose one with --port)"
+        ) from None
     host, port = server.server_address[:2]
     print(f"serving {args.site_dir} at http://{host!s}:{port}/ (Ctrl-C stops)", flush=True)
     try:

@@ -6,6 +6,7 @@ they stay private on S3. A missing page gets the site's 404.html, as S3 and Clou
 
 from __future__ import annotations
 
+import io
 import posixpath
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from newswire.site.options import LOCAL_BASE_URL
 from newswire.site.paths import SITE_ROOT_FILES, SITE_ROOT_PREFIXES
 
 LOOPBACK = "127.0.0.1"
@@ -24,6 +26,7 @@ TYPES = {
     ".xml": "application/xml; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
+TEXT_SUFFIXES = {".html", ".xml", ".json", ".txt"}
 
 
 def is_site_path(url_path: str) -> bool:
@@ -59,7 +62,21 @@ class SiteRequestHandler(SimpleHTTPRequestHandler):
             local = local / "index.html"
         if not local.is_file():
             return self._not_found()
+        rewrite = getattr(self.server, "rewrite", None)
+        if rewrite is not None and local.suffix in TEXT_SUFFIXES:
+            return self._rewritten(local, *rewrite)
         return super().send_head()
+
+    def _rewritten(self, local: Path, old: bytes, new: bytes) -> Any:
+        """The page with the default preview address replaced by the one served: a site built
+        for :8000 and served on another port keeps working links, and nothing on disk changes
+        (the next `newswire run` builds for the default address again)."""
+        body = local.read_bytes().replace(old, new)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(local))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
 
     def _not_found(self) -> Any:
         page = Path(self.directory) / "404.html"
@@ -95,11 +112,17 @@ class SiteRequestHandler(SimpleHTTPRequestHandler):
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     quiet = False
+    rewrite: tuple[bytes, bytes] | None = None
+    """(default preview address, the address served) when the two differ."""
 
 
 def make_server(root: Path, port: int = 8000, *, quiet: bool = False) -> SiteServer:
-    """A server for `root` on 127.0.0.1:`port` (0: any free port); call serve_forever()."""
+    """A server for `root` on 127.0.0.1:`port` (0: any free port); call serve_forever().
+    Raises OSError when the port cannot be bound (in use, or not allowed)."""
     handler = partial(SiteRequestHandler, directory=str(root))
     server = SiteServer((LOOPBACK, port), handler)
     server.quiet = quiet
+    served = f"http://{LOOPBACK}:{server.server_address[1]}/"
+    if served != LOCAL_BASE_URL:
+        server.rewrite = (LOCAL_BASE_URL.encode(), served.encode())
     return server

@@ -1,0 +1,5 @@
+import sys
+
+from newswire.cli import main
+
+sys.exit(main())
