@@ -97,7 +97,13 @@ def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> No
     assert as_json.returncode == 0, as_json.stdout + as_json.stderr
     summary = json.loads(as_json.stdout)
     assert summary["feeds"] == {"fetched": 0, "not_modified": 1, "failed": 0, "skipped": 0}
-    assert summary["articles"] == {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    assert summary["articles"] == {
+        "new": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "filtered": 0,
+    }
     assert summary["errors"] == []
 
 

@@ -280,7 +280,13 @@ def test_newswire_list_answers_the_same_after_reindex(
     assert listing(json.loads(newswire("list", "--json", *limit))) == before
 
     again = json.loads(newswire(*run))
-    assert again["articles"] == {"new": 0, "updated": 0, "unchanged": articles, "failed": 0}
+    assert again["articles"] == {
+        "new": 0,
+        "updated": 0,
+        "unchanged": articles,
+        "failed": 0,
+        "filtered": 0,
+    }
     assert listing(json.loads(newswire("list", "--json", *limit))) == before
 
 

@@ -18,6 +18,7 @@ import yaml
 from slugify import slugify
 
 from newswire.enrich import EnrichOptions
+from newswire.filters import FilterError, ItemFilter, compile_rules
 from newswire.models import FeedConfig
 
 SECTION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -31,6 +32,8 @@ FEED_KEYS = {
     "max_items",
     "enabled",
     "language",
+    "include",
+    "exclude",
 }
 GOOGLE_NEWS_KEYS = {"topic", "search", "geo", "hl", "gl", "ceid"}
 MAX_ITEMS_LIMIT = 1000
@@ -72,9 +75,11 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
     raw_feeds = data.get("feeds")
     if not isinstance(raw_feeds, list) or not raw_feeds:
         raise ConfigError(f"{source}: 'feeds' must be a non-empty list")
+    base = _filters(defaults, where=f"{source}: defaults")
+    defaults = {k: v for k, v in defaults.items() if k not in FILTER_KEYS}
     feeds = tuple(
         feed_from_mapping(
-            {**defaults, **_mapping(raw, source, i)}, where=f"{source}: feed #{i + 1}"
+            {**defaults, **_mapping(raw, source, i)}, where=f"{source}: feed #{i + 1}", base=base
         )
         for i, raw in enumerate(raw_feeds)
     )
@@ -124,8 +129,27 @@ def _check_unique_names(feeds: Iterable[FeedConfig], source: str) -> None:
         seen.add(feed.name)
 
 
-def feed_from_mapping(raw: Mapping[str, Any], *, where: str) -> FeedConfig:
-    """Validate one feed's settings; `where` prefixes every error message."""
+FILTER_KEYS = ("include", "exclude")
+
+
+def _filters(raw: Mapping[str, Any], *, where: str, base: ItemFilter | None = None) -> ItemFilter:
+    """The include/exclude rules of a feed (or of `defaults`). A feed's own include list
+    replaces the defaults' one (it narrows the feed to its own topic); exclude lists add up
+    (a rule for every feed, such as sponsored items, stays in force)."""
+    base = base or ItemFilter()
+    try:
+        include = compile_rules(raw.get("include"), name="include")
+        exclude = compile_rules(raw.get("exclude"), name="exclude")
+    except FilterError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return ItemFilter(include=include or base.include, exclude=base.exclude + exclude)
+
+
+def feed_from_mapping(
+    raw: Mapping[str, Any], *, where: str, base: ItemFilter | None = None
+) -> FeedConfig:
+    """Validate one feed's settings; `where` prefixes every error message. `base`: the
+    include/exclude rules of the config's defaults."""
     name_for_errors = raw.get("name") or raw.get("url") or "?"
     where = f"{where} ({name_for_errors})"
 
@@ -167,6 +191,7 @@ def feed_from_mapping(raw: Mapping[str, Any], *, where: str) -> FeedConfig:
         max_items=max_items,
         enabled=enabled,
         language=language,
+        filters=_filters(raw, where=where, base=base),
     )
 
 
@@ -229,4 +254,5 @@ def feed_to_mapping(feed: FeedConfig) -> dict[str, Any]:
         "max_items": feed.max_items,
         "enabled": feed.enabled,
         "language": feed.language,
+        **feed.filters.as_mapping(),
     }

@@ -181,6 +181,10 @@ class Ingestor:
             )
 
         articles, failed = self._normalize(feed, parsed.entries[: feed.max_items], now)
+        # The feed's include/exclude rules, after normalize (they match clean text) and before
+        # anything is decided or written: a filtered item leaves no trace but its count.
+        kept = [a for a in articles if feed.filters.keeps(a)]
+        filtered, articles = len(articles) - len(kept), kept
         counts = dict.fromkeys(Outcome, 0)
         written: list[tuple[IndexRecord, IndexRecord | None]] = []
         try:
@@ -209,7 +213,7 @@ class Ingestor:
         result = FeedResult(
             feed.feed_id, feed.url, FeedStatus.FETCHED,
             new=counts[Outcome.NEW], updated=counts[Outcome.UPDATED],
-            unchanged=counts[Outcome.UNCHANGED], failed_items=failed,
+            unchanged=counts[Outcome.UNCHANGED], failed_items=failed, filtered=filtered,
             changed=tuple(new for new, _ in written),
             replaced=tuple(old for _, old in written if old is not None),
         )  # fmt: skip
@@ -342,4 +346,5 @@ def _counts(result: FeedResult) -> dict[str, int]:
         "updated": result.updated,
         "unchanged": result.unchanged,
         "failed_items": result.failed_items,
+        "filtered": result.filtered,
     }

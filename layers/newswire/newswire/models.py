@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newswire.filters import ItemFilter
+
 
 @dataclass(frozen=True)
 class FeedConfig:
@@ -19,6 +21,8 @@ class FeedConfig:
     max_items: int = 100
     enabled: bool = True
     language: str = "en"
+    filters: ItemFilter = field(default_factory=ItemFilter)
+    """include/exclude rules: which normalized items this feed keeps."""
 
     @property
     def feed_id(self) -> str:
@@ -161,6 +165,8 @@ class FeedResult:
     updated: int = 0
     unchanged: int = 0
     failed_items: int = 0
+    filtered: int = 0
+    """Items the feed's include/exclude rules kept out (never written)."""
     error: str | None = None
     busy: bool = False
     """Skipped because another run holds the feed's lease: nothing failed, but this run did
@@ -194,7 +200,7 @@ class RunSummary:
     @classmethod
     def of(cls, results: tuple[FeedResult, ...], seconds: float) -> RunSummary:
         counts = {status.value: 0 for status in FeedStatus}
-        for outcome in ("new", "updated", "unchanged", "failed_items"):
+        for outcome in ("new", "updated", "unchanged", "failed_items", "filtered"):
             counts[outcome] = 0
         for result in results:
             counts[result.status.value] += 1
@@ -202,6 +208,7 @@ class RunSummary:
             counts["updated"] += result.updated
             counts["unchanged"] += result.unchanged
             counts["failed_items"] += result.failed_items
+            counts["filtered"] += result.filtered
         return cls(results=results, seconds=seconds, counts=counts)
 
     def as_dict(self) -> dict[str, object]:
@@ -212,6 +219,7 @@ class RunSummary:
                 "updated": self.counts["updated"],
                 "unchanged": self.counts["unchanged"],
                 "failed": self.counts["failed_items"],
+                "filtered": self.counts["filtered"],
             },
             "seconds": round(self.seconds, 3),
             "failing_24h": self.failing_24h,

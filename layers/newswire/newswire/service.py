@@ -187,5 +187,6 @@ def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
         "ArticlesUpdated": counts["updated"],
         "ArticlesUnchanged": counts["unchanged"],
         "ArticlesFailed": counts["failed_items"],
+        "ArticlesFiltered": counts["filtered"],
         "FeedsFailing24h": summary.failing_24h,
     }

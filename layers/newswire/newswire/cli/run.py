@@ -106,7 +106,8 @@ def print_summary(
     )
     print(
         f"articles: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged"
-        + (f", {c['failed_items']} failed (retried next run)" if c["failed_items"] else ""),
+        + (f", {c['failed_items']} failed (retried next run)" if c["failed_items"] else "")
+        + (f", {c['filtered']} filtered out" if c["filtered"] else ""),
         file=out,
     )
     _print_results("problems:", [r for r in summary.results if r.error and not r.busy], out)
