@@ -78,7 +78,10 @@ def test_serve_shows_the_site_on_loopback(tmp_path: Path) -> None:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(url, timeout=5) as response:
             assert response.status == 200
-            assert response.read() == (site / "index.html").read_bytes()
+            served = (
+                (site / "index.html").read_bytes().replace(b"http://127.0.0.1:8000/", url.encode())
+            )
+            assert response.read() == served
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -35,7 +35,7 @@ from newswire.cli.run import add_run_command, cmd_run
 from newswire.config import ConfigError
 from newswire.logs import configure_logging
 from newswire.ports import StorageError
-from newswire.site.commands import add_site_commands, cmd_serve, cmd_site
+from newswire.site.commands import add_site_commands, base_url, cmd_serve, cmd_site
 
 DESCRIPTION = """\
 newswire turns news feeds (Google News topics and searches, any RSS or Atom feed) into
@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
+    base_url(args, uses_aws=bool(args.bucket or args.table))  # a bad --base-url first
     settings = settings_from(args, existing=True)
     return cmd_site(args, build_store(settings), build_index(settings), settings.uses_aws)
 

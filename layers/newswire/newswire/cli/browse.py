@@ -18,7 +18,6 @@ from newswire.cli.common import (
     backend_options,
     examples,
     positive_int,
-    require_site,
     settings_from,
     since,
 )
@@ -150,9 +149,7 @@ def cmd_feeds_health(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    if not settings.uses_aws:
-        require_site(args.site_dir, index_optional=True)
+    settings = settings_from(args, existing=True)
     summary = reindex(build_store(settings), build_index(settings))
     print(
         f"reindexed {summary.added + summary.replaced} page(s): {summary.added} added, "

@@ -125,14 +125,12 @@ def settings_from(args: argparse.Namespace, *, existing: bool = False, **extra: 
     return settings
 
 
-def require_site(site_dir: Path, *, index_optional: bool = False) -> None:
-    """Refuse a directory that holds no newswire site. `index_optional`: its Markdown is
-    enough (reindex rebuilds a lost index from it)."""
-    if (site_dir / INDEX_FILE).is_file():
-        return
-    if index_optional and (site_dir / "content").is_dir():
+def require_site(site_dir: Path) -> None:
+    """Refuse a directory that holds no newswire site: neither an index nor Markdown (a site
+    whose index was lost still is one: `newswire reindex` rebuilds the index from its pages)."""
+    if (site_dir / INDEX_FILE).is_file() or (site_dir / "content").is_dir():
         return
     raise UsageError(
-        f"{site_dir} holds no newswire site (no {INDEX_FILE}); check --site-dir, "
+        f"{site_dir} holds no newswire site (no {INDEX_FILE}, no content/); check --site-dir, "
         "or create one with `newswire run`"
     )
