@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from newswire.render import parse_markdown
+from tests import programs
 from tests.conftest import DATA, run_newswire
-from tests.e2e.test_hugo import hugo_binary
+from tests.programs import HUGO_NAMES
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.e2e
 # taxonomy's plural name is the front-matter key, so the config maps publisher → publisher.
 CONFIG = """\
 baseURL = "https://news.example.org/"
-languageCode = "en-us"
 title = "newswire taxonomies"
 
 [taxonomies]
@@ -56,10 +56,10 @@ class Site:
     pages: dict[Path, dict[str, Any]]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    hugo = hugo_binary()
-    root = tmp_path_factory.mktemp("hugo-taxonomies")
+@pytest.fixture(scope="module", params=HUGO_NAMES)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    hugo = programs.hugo(request.param).path
+    root = tmp_path_factory.mktemp(f"hugo-taxonomies-{request.param}")
     for section, names in FIXTURES.items():
         feeds = [DATA / name for name in names]
         done = run_newswire("run", "--site-dir", root, "--section", section, *feeds, cwd=root)

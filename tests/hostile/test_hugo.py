@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -16,6 +15,8 @@ from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.fetch import Fetcher
 from newswire.ingest import Ingestor
 from newswire.models import FeedConfig
+from tests import programs
+from tests.programs import HUGO_NAMES
 
 from .conftest import FAST, LOOPBACK_ONLY
 from .feeds import Item, rss
@@ -47,19 +48,10 @@ class BuiltSite:
     """Built HTML of every article page, by the title in its <h1>."""
 
 
-def hugo_binary() -> str:
-    found = shutil.which("hugo")
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("hugo is not installed, and CI=true: the Hugo build must be tested")
-        pytest.skip("hugo is not installed")
-    return found
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    hugo = hugo_binary()
-    root = tmp_path_factory.mktemp("hugo") / "site"
+@pytest.fixture(scope="module", params=HUGO_NAMES)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    hugo = programs.hugo(request.param).path
+    root = tmp_path_factory.mktemp(f"hugo-{request.param}") / "site"
     items = [
         Item(title="Shortcodes {{< ref \"missing\" >}} in a title",
              guid="https://gazette.example.org/sc", description=SHORTCODES,

@@ -172,12 +172,20 @@ BLOCKED = [
 ]
 
 
+# Most real feeds (Google News included) are https, which urllib3 opens with another connection
+# class than http: both must be guarded. The refusal comes before any TLS handshake, so these
+# need no certificate; were the https connection unguarded, the connect would be attempted and
+# the `connects` fixture would record it (and stop it at the socket).
+SCHEMES = ["http", "https"]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize(("host", "address", "kind"), BLOCKED, ids=[b[0] for b in BLOCKED])
 def test_non_public_addresses_are_refused_before_any_connect(
-    host: str, address: str, kind: str, connects: ConnectLog
+    host: str, address: str, kind: str, scheme: str, connects: ConnectLog
 ) -> None:
     """The port is the Lambda runtime API's (9001): nothing may even try to connect there."""
-    url = f"http://{host}:9001/2018-06-01/runtime/invocation/next"
+    url = f"{scheme}://{host}:9001/2018-06-01/runtime/invocation/next"
     with pytest.raises(FetchError, match=refused(host.strip("[]"), address, kind)):
         strict_fetcher().fetch(url)
     assert connects.attempts == []
@@ -265,6 +273,12 @@ def test_ipv6_addresses_embedding_private_ipv4_are_refused(address: str) -> None
          refused("127.0.0.2", "127.0.0.2", "a loopback")),
         ("//192.168.0.1/feed.xml", refused("192.168.0.1", "192.168.0.1", "a private")),
         ("http://[::ffff:10.0.0.1]/", refused("::ffff:10.0.0.1", "10.0.0.1", "a private")),
+        ("https://10.0.0.1/feed.xml", refused("10.0.0.1", "10.0.0.1", "a private")),
+        ("https://169.254.169.254/latest/meta-data/",
+         refused("169.254.169.254", "169.254.169.254", "a link-local")),
+        ("https://127.0.0.2:9001/", refused("127.0.0.2", "127.0.0.2", "a loopback")),
+        ("https://[fd00:ec2::254]/", refused("fd00:ec2::254", "fd00:ec2::254", "a private")),
+        ("HTTPS://192.168.0.1/feed.xml", refused("192.168.0.1", "192.168.0.1", "a private")),
         ("file:///etc/passwd", "^redirected to a URL that is not http or https$"),
         ("ftp://127.0.0.1/feed.xml", "^redirected to a URL that is not http or https$"),
         ("gopher://127.0.0.1:70/_x", "^redirected to a URL that is not http or https$"),
@@ -353,6 +367,9 @@ def test_allow_list_by_host_name(server: HostileServer, connects: ConnectLog) ->
         ("10.0.0.0/8", "http://169.254.169.254/", refused("169.254.169.254", "169.254.169.254",
                                                           "a link-local")),
         ("feeds.internal", "http://10.0.0.1/", refused("10.0.0.1", "10.0.0.1", "a private")),
+        ("127.0.0.1", "https://10.0.0.1/", refused("10.0.0.1", "10.0.0.1", "a private")),
+        ("10.0.0.0/8", "https://169.254.169.254/", refused("169.254.169.254", "169.254.169.254",
+                                                           "a link-local")),
     ],
 )  # fmt: skip
 def test_the_allow_list_allows_nothing_more(

@@ -7,13 +7,12 @@ directory that is not layers/newswire, as `sam build` runs it from its scratch c
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
-import pytest
+from tests import programs
 
 REPO = Path(__file__).resolve().parents[2]
 LAYER = REPO / "layers" / "newswire"
@@ -59,7 +58,7 @@ def run_layer_make(cwd: Path, *variables: str) -> subprocess.CompletedProcess[st
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     return subprocess.run(
         [
-            "make",
+            programs.program("make", "apt-get install make"),
             "--no-print-directory",
             "-f",
             str(LAYER / "Makefile"),
@@ -74,10 +73,6 @@ def run_layer_make(cwd: Path, *variables: str) -> subprocess.CompletedProcess[st
     )
 
 
-needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-
-
-@needs_make
 def test_the_makefile_lays_out_python_and_the_bundled_feeds(tmp_path: Path) -> None:
     fake_pip = tmp_path / "pip.py"
     fake_pip.write_text(FAKE_PIP, encoding="utf-8")
@@ -107,7 +102,6 @@ def test_the_makefile_lays_out_python_and_the_bundled_feeds(tmp_path: Path) -> N
     assert sorted(p.name for p in artifacts.iterdir()) == ["newswire", "python"]
 
 
-@needs_make
 def test_the_makefile_refuses_an_unknown_architecture(tmp_path: Path) -> None:
     result = run_layer_make(tmp_path, f"ARTIFACTS_DIR={tmp_path}", "LAYER_ARCH=amd64", "PIP=true")
     assert result.returncode != 0

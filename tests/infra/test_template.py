@@ -16,7 +16,6 @@ import fnmatch
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 from samtranslator.parser.parser import Parser  # type: ignore[import-untyped]
 from samtranslator.translator.translator import Translator  # type: ignore[import-untyped]
 
+from tests import programs
 from tooling.cfn import evaluate_conditions, load_template, resolve_conditions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -540,9 +540,7 @@ def test_the_response_headers_policy_sets_the_security_headers() -> None:
 
 
 def run_viewer_request(uris: list[str]) -> list[dict[str, Any]]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the CloudFront function is not run")
+    node = programs.program("node", "apt-get install nodejs; the CloudFront function is not run")
     code = source()["Resources"]["SiteIndexFunction"]["Properties"]["FunctionCode"]
     harness = code + (
         "\nconst uris = JSON.parse(process.argv[1]);\n"
