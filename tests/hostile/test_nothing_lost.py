@@ -5,9 +5,7 @@ missing article, exact counts. Overlapping runs write every article exactly once
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ import pytest
 
 from newswire.models import FeedConfig, FeedStatus, IndexRecord, RunSummary
 from newswire.ports import StorageError
+from newswire.reindex import record_from_markdown
 
 from .backends import Backend, Clock, ProcessDied, Spy
 from .conftest import IngestorFactory
@@ -38,10 +37,13 @@ def assert_consistent(backend: Backend, articles: int) -> None:
     assert claims == {f"{r.section}/{r.slug}": r.id for r in records.values()}
     assert sorted(r.key for r in records.values()) == keys
     for key in keys:
-        meta = front_matter(backend.read(key))
-        record = records[str(meta["id"])]
-        assert (record.key, record.slug, record.content_hash) == (key, meta["slug"],
-                                                                  record.content_hash)  # fmt: skip
+        # What the page says, read back independently of the record: the index must agree
+        # with the object it points at (same page, same content, same feeds).
+        page = record_from_markdown(key, backend.read(key))
+        record = records[page.id]
+        assert (record.key, record.slug, record.content_hash, set(record.feeds)) == (
+            key, page.slug, page.content_hash, set(page.feeds)
+        ), key  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,16 +187,29 @@ def test_an_s3_failure_inside_boto_is_completed_by_the_next_run(
 # --- overlapping runs ------------------------------------------------------------------------
 
 
-def both_writing(parties: int) -> Callable[[int, tuple[Any, ...]], None]:
-    """A hook that holds each run's first write until every run has reached its own."""
-    barrier = threading.Barrier(parties)
+@dataclass
+class BothWriting:
+    """A hook that holds each run's first write until every run has reached its own. `met`
+    says whether they did: a run that never writes (it found every feed leased) lets the
+    others go after the timeout, and then the test did not overlap the writes at all."""
 
-    def hook(number: int, args: tuple[Any, ...]) -> None:
+    parties: int
+    met: bool = False
+
+    def __post_init__(self) -> None:
+        self._barrier = threading.Barrier(self.parties)
+
+    def __call__(self, number: int, args: tuple[Any, ...]) -> None:
         if number == 1:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=5)
+            try:
+                self._barrier.wait(timeout=5)
+                self.met = True
+            except threading.BrokenBarrierError:
+                pass  # the test asserts on `met`
 
-    return hook
+
+def both_writing(parties: int) -> BothWriting:
+    return BothWriting(parties)
 
 
 ROUNDS = 1
@@ -242,6 +257,7 @@ def test_overlapping_runs_write_every_article_once(
         ]
         assert sum(result.failed_items for result in results) == 0, results
         assert sum(result.new for result in results) == 3 + 4 + 1 + 3 + 1 + 2
+        assert hook.met, "the two runs never wrote at the same time: nothing was tested"
         assert_consistent(backend, expected_articles)
 
     for r in range(ROUNDS):
@@ -275,6 +291,9 @@ def test_overlapping_runs_on_the_same_feeds(
         statuses = sorted(s.results[n].status.value for s in summaries)
         assert statuses in (["fetched", "skipped"], ["fetched", "not_modified"]), (feed, statuses)
     assert sum(s.counts["new"] for s in summaries) == 3 * 4 + 3
+    # Either both runs reached a write together, or one of them wrote nothing at all (it found
+    # every feed leased or already done): a timeout with two writing runs is a failure.
+    assert hook.met or min(s.counts["new"] for s in summaries) == 0, summaries
     assert sum(s.counts["failed_items"] for s in summaries) == 0
     assert_consistent(backend, 3 * 4 + 3)
     # Which feeds a Common record lists is left to the deterministic test below: concurrent

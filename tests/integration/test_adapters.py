@@ -234,6 +234,39 @@ def test_replace_overwrites_the_record(index: ArticleIndex) -> None:
     assert index.latest(limit=5) == [changed]
 
 
+def changed(base: IndexRecord, **fields: Any) -> IndexRecord:
+    return IndexRecord(**{**base.__dict__, **fields})
+
+
+@pytest.mark.parametrize(
+    "between",
+    [{"content_hash": "a" * 32}, {"feeds": ("wire", "gazette")},
+     {"content_hash": "b" * 32, "feeds": ("gazette",)}],
+    ids=["content", "feeds", "both"],
+)  # fmt: skip
+def test_replace_with_a_stale_expected_record_is_refused(
+    index: ArticleIndex, between: dict[str, Any]
+) -> None:
+    """Optimistic concurrency: two writers read the same record; the first replace wins, the
+    second (whose `expected` is now stale) is refused and writes nothing, listings included."""
+    original = record(1, datetime(2026, 1, 4, 15, 45, tzinfo=UTC), feeds=("wire",))
+    assert index.add(original) is True
+    first = changed(original, title="First writer's title", lastmod=original.date, **between)
+    assert index.replace(first, expected=original) is True
+
+    second = changed(original, title="Second writer's title", content_hash="c" * 32,
+                     feeds=("wire", "herald"), tags=("second",))  # fmt: skip
+    assert index.replace(second, expected=original) is False
+    assert index.get_records([original.id]) == {original.id: first}
+    assert index.latest(limit=5) == [first]
+    assert index.by_term("tags", "second", limit=5) == []
+
+    # Read again, decide again: with the current record as `expected`, it goes through.
+    assert index.replace(second, expected=first) is True
+    assert index.get_records([original.id]) == {original.id: second}
+    assert [r.id for r in index.by_term("tags", "second", limit=5)] == [original.id]
+
+
 # Across months and UTC offsets: the order is by the instant, not by the local clock time.
 R_MAR_1200Z = record(1, datetime(2026, 3, 10, 12, 0, tzinfo=UTC), feeds=("alpha",))
 R_MAR_0800_M5 = record(2, datetime(2026, 3, 10, 8, 0, tzinfo=timezone(timedelta(hours=-5))),
