@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newswire.googlenews import decode_publisher_url, parse_related, split_title
+from newswire.models import FeedConfig
+from newswire.normalize import normalize_entry
 from newswire.slugs import SLUG_PATTERN, content_key, make_slug, slug_candidates
+
+from .helpers import GOOGLE_NEWS_WORLD, NOW
+
+WORLD = FeedConfig(url=GOOGLE_NEWS_WORLD, name="google-news-world", section="world")
 
 
 def test_cyrillic_publisher_gives_a_readable_latin_slug() -> None:
@@ -46,6 +52,34 @@ def test_split_title_only_strips_the_publisher_suffix() -> None:
     assert split_title("Peace talks - Kyiv - Reuters", "Reuters") == "Peace talks - Kyiv"
     assert split_title("Peace talks - Kyiv", "Reuters") == "Peace talks - Kyiv"
     assert split_title("Peace talks - Kyiv", None) == "Peace talks - Kyiv"
+
+
+@pytest.mark.parametrize("dash", ["-", "–", "—"], ids=["hyphen", "en-dash", "em-dash"])
+def test_the_publisher_after_any_dash_leaves_the_title(dash: str) -> None:
+    publisher = "Ukrainska Pravda"
+    title = f"Kyiv – Odesa train returns {dash} {publisher}"
+    assert split_title(title, publisher) == "Kyiv – Odesa train returns"
+    # Only the publisher the feed names, and only as a suffix after a spaced dash.
+    assert split_title(title, "Pravda") == title
+    assert split_title(f"Train returns{dash}{publisher}", publisher) == (
+        f"Train returns{dash}{publisher}"
+    )
+    assert split_title(f"{dash} {publisher}", publisher) == f"{dash} {publisher}"
+
+
+@pytest.mark.parametrize("dash", ["–", "—"], ids=["en-dash", "em-dash"])
+def test_a_google_news_item_with_a_dashed_publisher_is_normalized(dash: str) -> None:
+    entry = {
+        "id": "CBMiDashedPublisher",
+        "link": "https://news.google.com/rss/articles/CBMiDashedPublisher?oc=5",
+        "title": f"Grain corridor extended {dash} Kyiv Independent",
+        "source": {"title": "Kyiv Independent", "href": "https://kyivindependent.com"},
+        "published": "Tue, 06 Jan 2026 09:30:00 +0000",
+    }
+    article = normalize_entry(entry, WORLD, now=NOW)
+    assert (article.title, article.publisher) == ("Grain corridor extended", "Kyiv Independent")
+    assert article.slug == "grain-corridor-extended"
+    assert "independent" not in [tag.lower() for tag in article.tags]
 
 
 def test_parse_related_reads_titles_urls_and_publishers() -> None:
