@@ -13,9 +13,7 @@ blows up a page.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from html import escape
@@ -34,6 +32,8 @@ from newswire.models import Article, FeedConfig
 from newswire.normalize import normalize_entry
 from newswire.render import render_markdown
 from newswire.slugs import content_key, make_slug
+from tests import programs
+from tests.programs import HUGO_NAMES
 
 from .backends import Backend
 from .conftest import FAST, LOOPBACK_ONLY, IngestorFactory
@@ -247,17 +247,9 @@ SINGLE = (
 LIST = "<html><body>{{ range .Pages }}<p>{{ .Title }}</p>{{ end }}</body></html>\n"
 
 
-def hugo_binary() -> str:
-    found = shutil.which("hugo")
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("hugo is not installed, and CI=true: the Hugo build must be tested")
-        pytest.skip("hugo is not installed")
-    return found
-
-
-def test_hugo_builds_a_site_of_hostile_names(tmp_path: Path) -> None:
-    hugo = hugo_binary()
+@pytest.mark.parametrize("hugo_name", HUGO_NAMES)
+def test_hugo_builds_a_site_of_hostile_names(tmp_path: Path, hugo_name: str) -> None:
+    hugo = programs.hugo(hugo_name).path
     root = tmp_path / "site"
     source = '<source url="https://p.example/">{}</source>'
     titles = {
