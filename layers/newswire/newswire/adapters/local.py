@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -24,6 +24,7 @@ from newswire.models import FeedState, IndexRecord
 from newswire.ports import SlugTaken, StorageError, Taxonomy
 
 log = logging.getLogger("newswire.index")
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 class DirectoryStore:
@@ -41,11 +42,24 @@ class DirectoryStore:
         return path
 
     def _temp_file(self, path: Path, body: bytes) -> Path:
+        # Not tempfile.mkstemp: it creates files 0600, and a file renamed into place keeps its
+        # mode, so a web server running as another user could not read the site. Created
+        # 0666 here, the process umask makes it the usual 0644 (directories: 0777 → 0755).
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(body)
-        return Path(name)
+        while True:
+            temp = path.parent / f".tmp-{secrets.token_hex(8)}.part"
+            try:
+                handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+            except FileExistsError:
+                continue
+            break
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(body)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return temp
 
     def put_new(self, key: str, body: bytes) -> bool:
         path = self._path(key)
@@ -73,7 +87,11 @@ class DirectoryStore:
         # A directory has no per-file headers: `newswire serve` derives them from the name.
         path = self._path(key)
         try:
-            os.replace(self._temp_file(path, body), path)
+            temp = self._temp_file(path, body)
+            try:
+                os.replace(temp, path)
+            finally:
+                temp.unlink(missing_ok=True)  # gone after a replace; left over after a failure
         except OSError as exc:
             raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
 
@@ -114,8 +132,15 @@ class SqliteIndex:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite creates its file 0644 whatever the umask; made here (empty is a valid
+            # database) it follows the umask like every other file, and SQLite gives the WAL
+            # and shared-memory files the database file's mode.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | _O_BINARY, 0o666))
+        except OSError as exc:
+            raise StorageError(f"cannot create the index {self.path}: {exc.strerror}") from exc
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
