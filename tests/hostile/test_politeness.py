@@ -119,7 +119,9 @@ def state_of(backend: Backend, feed: FeedConfig) -> FeedState:
         ("120", timedelta(seconds=120)),
         ("  7200 ", timedelta(hours=2)),
         ("0", timedelta(0)),
-        ("-30", timedelta(0)),
+        ("-30", None),
+        ("--5", None),
+        ("²", None),
         ("99999999999", timedelta(hours=24)),
         ("in-an-hour", None),
         ("1.5", None),
@@ -131,7 +133,7 @@ def test_retry_after_becomes_not_before(
     server: HostileServer, embedded: Backend, make_ingestor: IngestorFactory, clock: Clock,
     status: int, header: str | None, wait: timedelta | None,
 ) -> None:  # fmt: skip
-    """Seconds are clamped to [0, 24 h]; garbage and absent values mean no server-set wait
+    """Seconds are capped at 24 h; negative, garbage and absent values mean no server-set wait
     (the feed is simply fetched at the next run, one error counted)."""
     feed = FeedConfig(url=server.reply("/busy.xml", retry_after(status, header)), name="busy")
     ingestor = make_ingestor(embedded.make_store(), embedded.make_index(), fetcher=fetcher(0))

@@ -14,7 +14,7 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     ("value", "seconds"),
     [
         ("120", 120.0),
-        ("-5", 0.0),
+        ("-5", None),  # not delay-seconds: ignored
         ("999999999", 86400.0),
         ("Thu, 01 Jan 2026 12:10:00 GMT", 600.0),
         ("Wed, 31 Dec 2025 12:00:00 GMT", 0.0),

@@ -6,6 +6,7 @@ Kept apart from parsing: this module knows HTTP and nothing of feeds.
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ from urllib3.util.retry import Retry
 from newswire import __version__
 from newswire.models import FeedState, Fetched, FetchError, NotModified
 from newswire.netguard import AddressPolicy, BlockedAddress, GuardedAdapter, wall_clock_deadline
+from newswire.text import clean_line, truncate
+
+log = logging.getLogger("newswire.fetch")
 
 USER_AGENT = f"newswire/{__version__} (+https://github.com/newswire/newswire; feed fetcher)"
 ACCEPT = (
@@ -27,6 +31,7 @@ ACCEPT = (
     "text/xml;q=0.9, */*;q=0.1"
 )
 MAX_RETRY_AFTER = 24 * 3600.0
+MAX_REASON = 100
 CHUNK = 64 * 1024
 
 
@@ -74,22 +79,33 @@ def build_session(
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP-date), clamped to [0, 24 h]."""
-    if not value:
+    """Seconds to wait from a Retry-After header: delay-seconds (ASCII digits only) or an
+    HTTP-date, capped at 24 h. Anything else (`--5`, `²`, `-30`, garbage) is logged and
+    ignored: the feed is then simply fetched at the next run."""
+    if not value or not value.strip():
         return None
     value = value.strip()
-    seconds: float
-    if value.lstrip("-").isdigit():
-        seconds = float(value)
+    seconds: float | None = None
+    if value.isascii() and value.isdigit():
+        seconds = float(value)  # float(): no digit limit, and 10**5000 becomes inf, capped
     else:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = max((when - now).total_seconds(), 0.0)  # a date past means now
+    if seconds is None:
+        log.warning(
+            "Retry-After ignored: neither seconds nor an HTTP date", extra={"value": value[:80]}
+        )
+        return None
+    if seconds > MAX_RETRY_AFTER:
+        log.warning("Retry-After capped at 24 h", extra={"value": value[:80]})
+        return MAX_RETRY_AFTER
+    return seconds
 
 
 class Fetcher:
@@ -181,9 +197,10 @@ class Fetcher:
                     retry_after = parse_retry_after(
                         response.headers.get("Retry-After"), datetime.now(UTC)
                     )
+                # The reason phrase is the server's free text: printed by `run` and `feeds`.
+                reason = truncate(clean_line(response.reason or ""), MAX_REASON)
                 raise FetchError(
-                    f"HTTP {response.status_code} {response.reason or ''}".strip(),
-                    retry_after=retry_after,
+                    f"HTTP {response.status_code} {reason}".strip(), retry_after=retry_after
                 )
             body = self._read_body(response, started)
             return Fetched(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import feedparser
 
 from newswire.models import Fetched, ParseError
+from newswire.text import clean_line
 
 # Bozo exceptions that still leave a usable feed: a wrong or missing declared encoding, or a
 # content type that is not XML. Anything else with no entries is treated as not a feed.
@@ -17,6 +20,65 @@ BENIGN_BOZO = (
     feedparser.NonXMLContentType,
     feedparser.CharacterEncodingUnknown,
 )
+
+
+# A lone surrogate is no character: it cannot be encoded as UTF-8, so one would fail the item's
+# render and storage on every run. feedparser's loose parser even fails on the reference
+# itself (`&#xD800;`: it encodes chr(0xD800)), as on one beyond U+10FFFF, losing the whole
+# feed. Such references become U+FFFD before parsing, as an HTML parser makes of them; the
+# strings feedparser returns are checked too. ASCII-compatible bodies are rewritten as bytes,
+# UTF-16 and UTF-32 ones with a byte-order mark as text; for anything else that still fails,
+# the feed gets a clear parse error.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def _no_such_character(match: re.Match[bytes]) -> bytes:
+    hex_digits, digits = match.groups()
+    significant = (hex_digits or digits).lstrip(b"0")
+    if len(significant) > 7:  # more than 0x10FFFF either way (and int() stays cheap)
+        return b"&#xFFFD;"
+    code = int(hex_digits, 16) if hex_digits else int(digits)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group(0)
+
+
+def replace_impossible_references(body: bytes) -> bytes:
+    for bom, codec in _WIDE_BOMS:
+        if body.startswith(bom):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                return body
+            if "&#" not in text:
+                return body
+            narrow = replace_impossible_references(text.encode("utf-8", "surrogatepass"))
+            return narrow.decode("utf-8", "surrogatepass").encode(codec)
+    if b"&#" not in body:
+        return body
+    return _CHARREF.sub(_no_such_character, body)
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings replaced, nested dicts and lists
+    changed in place (feedparser's dicts have key aliases that a copy would lose)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(REPLACEMENT, value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            cleaned = _replace_surrogates(item)
+            if cleaned is not item:
+                dict.__setitem__(value, key, cleaned)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            cleaned = _replace_surrogates(item)
+            if cleaned is not item:
+                value[i] = cleaned
+    return value
 
 
 @dataclass(frozen=True)
@@ -38,12 +100,15 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
     # Bytes only: given a URL or a path feedparser would fetch it itself, without limits.
     # Its sanitizer is off: it is slow and lets javascript: URLs through; nh3 cleans later.
     # A file object, not bytes: given bytes that happen to name a path, feedparser opens it.
-    result = feedparser.parse(
-        io.BytesIO(fetched.body),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=True,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(replace_impossible_references(fetched.body)),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=True,
+        )
+    except (UnicodeError, ValueError, OverflowError) as exc:
+        raise ParseError(f"the feed has a character that cannot be read ({exc})") from exc
     warnings: list[str] = []
     if result.get("bozo"):
         problem = result.get("bozo_exception")
@@ -53,9 +118,10 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
             raise ParseError(_not_a_feed(fetched, problem))
     if not result.entries and not result.get("version"):
         raise ParseError(_not_a_feed(fetched, None))
-    feed = result.feed
+    feed = _replace_surrogates(result.feed)
+    _replace_surrogates(result.entries)
     return ParsedFeed(
-        title=str(feed.get("title", "")),
+        title=clean_line(str(feed.get("title", ""))),
         link=feed.get("link"),
         language=feed.get("language"),
         version=str(result.get("version", "")),

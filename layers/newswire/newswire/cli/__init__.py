@@ -33,7 +33,7 @@ from newswire.cli.common import (
 from newswire.cli.feeds import add_feeds_command
 from newswire.cli.run import add_run_command, cmd_run
 from newswire.config import ConfigError
-from newswire.logs import configure_logging
+from newswire.logs import configure_logging, terminal_safe_output
 from newswire.ports import StorageError
 from newswire.site.commands import add_site_commands, base_url, cmd_serve, cmd_site
 
@@ -107,6 +107,13 @@ def _cmd_site(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Titles, reason phrases and feed names come from elsewhere: nothing printed may drive
+    # the terminal (escape sequences) or hide text (bidi overrides).
+    with terminal_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(verbosity=args.verbose, json_lines=args.log_format == "json")

@@ -22,6 +22,7 @@ from newswire.cli.common import (
 )
 from newswire.config import feeds_from_urls, load_config
 from newswire.enrich import EnrichOptions
+from newswire.logs import escape_controls, unescaped
 from newswire.models import FeedResult, RunSummary
 from newswire.site.commands import SiteOutcome, add_site_options, build_after_run
 
@@ -82,11 +83,12 @@ class _Progress:
         if enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="feed", file=sys.stderr, leave=False)
+            stderr = unescaped(sys.stderr)  # the bar redraws its line with CR
+            self.bar = tqdm(total=total, unit="feed", file=stderr, leave=False)
 
     def __call__(self, result: FeedResult) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str(result.feed_id[:30], refresh=False)
+            self.bar.set_postfix_str(escape_controls(result.feed_id[:30]), refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:
