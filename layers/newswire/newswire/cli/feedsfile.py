@@ -44,15 +44,27 @@ class FeedsFile:
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"{path}: cannot read the feeds file ({exc})") from None
             self.config: Config | None = parse_config(text, source=str(path))
-            self.doc, indent, sequence_indent = guess_indent(text)
-            sequence_indent = sequence_indent or 2
+            _, indent, sequence_indent = guess_indent(text)
+            self.doc = self._yaml.load(text)  # this loader keeps the quotes as written
             self._yaml.indent(
-                mapping=indent or 2, sequence=sequence_indent + 2, offset=sequence_indent
+                mapping=_mapping_indent(text), sequence=indent or 4, offset=sequence_indent or 2
             )
         else:
             self.config = None
             self.doc = self._yaml.load("feeds: []\n")
             self._yaml.indent(mapping=2, sequence=4, offset=2)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Add a feed mapping at the end of `feeds:`, its lists written inline ([a, b])."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        item = CommentedMap()
+        for key, value in entry.items():
+            if isinstance(value, list):
+                value = CommentedSeq(value)
+                value.fa.set_flow_style()
+            item[key] = value
+        self.entries.append(item)
 
     @property
     def entries(self) -> Any:
@@ -93,3 +105,17 @@ class FeedsFile:
             raise UsageError(f"{self.path}: cannot write the feeds file ({exc.strerror})") from None
         self.config = config
         return config
+
+
+def _mapping_indent(text: str) -> int:
+    """How far the file indents a mapping under a top-level key (ruamel guesses only the
+    sequences' indentation): the first indented line after a `key:` line, else 2."""
+    previous = ""
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        if previous.endswith(":") and line != stripped and not stripped.startswith("-"):
+            return len(line) - len(stripped)
+        previous = line.split(" #", 1)[0].rstrip() if not line.startswith(" ") else ""
+    return 2
