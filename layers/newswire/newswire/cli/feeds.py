@@ -223,7 +223,7 @@ def _free_name(title: str | None, fallback: str, taken: set[str]) -> str:
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    sys.stdout.buffer.write(export_opml(config.feeds))
+    sys.stdout.write(export_opml(config.feeds).decode("utf-8"))
     return EXIT_OK
 
 
