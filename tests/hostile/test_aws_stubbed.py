@@ -316,7 +316,7 @@ def test_a_feed_survives_a_throttled_index(
     attempts = getattr(index.client.meta.config, "retries", {})["total_max_attempts"]
     assert len(sent) == attempts and len(botocore_sleeps.delays) == attempts - 1
     assert backend.object_keys() == []
-    state = backend.make_index().get_feed_state("wire")
+    state = backend.make_index().get_feed_states(["wire"]).get("wire")
     assert state is not None and (state.etag, state.body_hash) == (None, None)
 
     clock.advance(hours=1)

@@ -80,7 +80,7 @@ def test_lone_surrogates_are_replaced_and_the_feed_is_kept(
         for value in (meta["title"], meta["guid"], meta["link"], meta["summary"], body_text):
             assert no_surrogate(str(value))
     assert {"Good one", "Good two", "Bad guid"} <= titles
-    state = index.get_feed_state(feed.feed_id)
+    state = index.get_feed_states([feed.feed_id]).get(feed.feed_id)
     assert state is not None
     assert (state.last_status, state.consecutive_errors) == ("ok", 0)
     assert state.etag is not None, "the validators were not saved"
@@ -179,7 +179,7 @@ def test_a_feed_with_a_bad_retry_after_fails_plainly_and_backs_off(
     [result] = make_ingestor(embedded.make_store(), index).run([feed]).results
     assert result.status is FeedStatus.FAILED
     assert result.error is not None and "internal error" not in result.error
-    state = index.get_feed_state(feed.feed_id)
+    state = index.get_feed_states([feed.feed_id]).get(feed.feed_id)
     assert state is not None and state.consecutive_errors == 1
     huge = value.isascii() and value.isdigit()
     assert state.not_before == (clock.now + timedelta(hours=24) if huge else None)

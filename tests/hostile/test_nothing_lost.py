@@ -94,7 +94,7 @@ def test_a_failure_after_any_step_is_completed_by_the_next_run(
         assert (result.status, result.new, result.unchanged, result.failed_items) == (
             FeedStatus.FETCHED, first_counts[0], 0, first_counts[1]
         )  # fmt: skip
-        state = backend.make_index().get_feed_state("wire")
+        state = backend.make_index().get_feed_states(["wire"]).get("wire")
         assert state is not None
         assert (state.etag, state.last_modified, state.body_hash) == (None, None, None)
         assert state.last_status == "1 item(s) failed; retried next run"

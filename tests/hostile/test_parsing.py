@@ -132,7 +132,7 @@ def test_non_feeds_are_clear_per_feed_errors(
     assert results[0].error is not None and results[0].error.startswith(error)
     assert (results[0].new, results[1].new) == (0, 2)
     assert len(backend.object_keys()) == 2
-    state = backend.make_index().get_feed_state("bad")
+    state = backend.make_index().get_feed_states(["bad"]).get("bad")
     assert state is not None
     assert state.last_status == f"error: {results[0].error}"
     assert (state.etag, state.body_hash, state.consecutive_errors) == (None, None, 1)

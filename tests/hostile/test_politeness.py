@@ -107,7 +107,7 @@ def http_date(when: datetime) -> str:
 
 
 def state_of(backend: Backend, feed: FeedConfig) -> FeedState:
-    state = backend.make_index().get_feed_state(feed.feed_id)
+    state = backend.make_index().get_feed_states([feed.feed_id]).get(feed.feed_id)
     assert state is not None
     return state
 

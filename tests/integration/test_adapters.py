@@ -289,6 +289,15 @@ def ids(records: list[IndexRecord]) -> list[str]:
     return [r.id for r in records]
 
 
+def test_months_with_articles_are_the_utc_months_of_the_records(filled: ArticleIndex) -> None:
+    # R_JAN_P2 is dated 1 January in its own offset: 31 December in UTC.
+    assert filled.months_with_articles() == {"2026-03", "2026-02", "2025-12", "2025-06"}
+
+
+def test_an_empty_index_has_no_months(index: ArticleIndex) -> None:
+    assert index.months_with_articles() == set()
+
+
 def test_latest_is_newest_first(filled: ArticleIndex) -> None:
     assert filled.latest(limit=10) == NEWEST_FIRST
     assert ids(filled.latest(limit=3)) == ids(NEWEST_FIRST[:3])
@@ -318,7 +327,7 @@ def test_latest_since(filled: ArticleIndex) -> None:
 
 
 def test_feed_state_round_trip(index: ArticleIndex) -> None:
-    assert index.get_feed_state("gazette") is None
+    assert index.get_feed_states(["gazette"]) == {}
     assert index.feed_states() == []
     state = FeedState(
         feed_id="gazette",
@@ -335,8 +344,10 @@ def test_feed_state_round_trip(index: ArticleIndex) -> None:
     bare = FeedState(feed_id="field-notes", url="https://notes.example.com/feed.atom")
     index.save_feed_state(state)
     index.save_feed_state(bare)
-    assert index.get_feed_state("gazette") == state
-    assert index.get_feed_state("field-notes") == bare
+    assert index.get_feed_states(["gazette", "field-notes", "other"]) == {
+        "gazette": state,
+        "field-notes": bare,
+    }
     failing = FeedState(
         **{
             **state.__dict__,
@@ -347,7 +358,7 @@ def test_feed_state_round_trip(index: ArticleIndex) -> None:
         }
     )
     index.save_feed_state(failing)  # replaces the previous state
-    assert index.get_feed_state("gazette") == failing
+    assert index.get_feed_states(["gazette"]) == {"gazette": failing}
     assert index.feed_states() == [bare, failing]
 
 
@@ -379,6 +390,29 @@ def test_get_records_batches_many_ids(index: ArticleIndex) -> None:
 def test_dynamo_index_failures_are_storage_errors(dynamodb_client: DynamoDBClient) -> None:
     missing = DynamoIndex(dynamodb_client, "no-such-table")
     with pytest.raises(StorageError):
-        missing.get_feed_state("gazette")
+        missing.get_feed_states(["gazette"])
     with pytest.raises(StorageError):
         missing.add(record(1, datetime(2026, 1, 1, tzinfo=UTC)))
+
+
+def test_a_table_without_month_markers_still_lists_its_months(
+    dynamodb_client: DynamoDBClient, index_table: str
+) -> None:
+    # Tables written before month markers existed hold articles only: the months are found by
+    # asking each month, from the newest article's back.
+    index = DynamoIndex(dynamodb_client, index_table)
+    for r in (R_FEB, R_2025, R_JAN_P2):
+        assert index.add(r) is True
+    markers = dynamodb_client.scan(
+        TableName=index_table,
+        FilterExpression="begins_with(pk, :m)",
+        ExpressionAttributeValues={":m": {"S": "M#"}},
+    )["Items"]
+    assert len(markers) == 3
+    for marker in markers:
+        dynamodb_client.delete_item(TableName=index_table, Key={"pk": marker["pk"]})
+    assert DynamoIndex(dynamodb_client, index_table).months_with_articles() == {
+        "2026-02",
+        "2025-12",
+        "2025-06",
+    }

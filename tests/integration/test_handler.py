@@ -16,9 +16,8 @@ import pytest
 import yaml
 
 import newswire.bootstrap
-from newswire.adapters.codec import utc_sort_key
 from newswire.config import load_config
-from newswire.models import FeedConfig, Fetched
+from newswire.models import FeedConfig, Fetched, utc_sort_key
 from newswire.normalize import normalize_entry
 from newswire.parse import parse_feed
 from newswire.render import front_matter, parse_markdown

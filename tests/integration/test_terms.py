@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from newswire.adapters.codec import record_to_dict, utc_sort_key
+from newswire.adapters.codec import record_to_dict
 from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.dynamodb_items import MAX_MEMBERSHIPS, memberships
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import S3Store
-from newswire.models import IndexRecord
-from newswire.ports import ArticleIndex, ContentStore, Taxonomy
+from newswire.models import IndexRecord, Taxonomy, utc_sort_key
+from newswire.ports import ArticleIndex, ContentStore
 from newswire.reindex import reindex
 from newswire.slugs import content_key
 from tests.conftest import DATA

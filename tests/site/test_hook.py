@@ -10,8 +10,8 @@ import pytest
 
 from newswire import service
 from newswire.ingest import Ingestor
-from newswire.models import RunSummary
-from newswire.ports import StorageError, Taxonomy
+from newswire.models import RunSummary, Taxonomy
+from newswire.ports import StorageError
 from newswire.site import hook
 from tests.site.helpers import DATA, ingestor
 

@@ -7,17 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from newswire.models import months_between
 from newswire.site.paths import (
     article_path,
-    month_of,
     month_path,
-    months_between,
     page_key,
     relative,
     term_path,
     term_slug,
 )
-from newswire.site.plan import pages_touched, plan_changes
+from newswire.site.plan import plan_changes
 from tests.site.helpers import record
 
 
@@ -62,7 +61,7 @@ def test_terms_live_under_their_taxonomy() -> None:
 def test_the_archive_month_is_the_utc_month() -> None:
     kyiv = timezone(timedelta(hours=2))
     r = record(date=datetime(2026, 1, 1, 1, 30, tzinfo=kyiv))  # 2025-12-31 23:30 UTC
-    assert month_of(r) == "2025-12"
+    assert r.month == "2025-12"
     assert month_path("2025-12") == "archive/2025/12/"
     assert month_path("2025-12", 3) == "archive/2025/12/page/3/"
     with pytest.raises(ValueError, match="not a month"):
@@ -89,27 +88,32 @@ def test_links_between_pages_are_relative(here: str, target: str, link: str) -> 
     assert relative(here, target) == link
 
 
-def test_an_article_touches_its_page_home_terms_month_feeds_and_month_sitemap() -> None:
-    r = record(tags=("harbour", "wall"), categories=("Local news",), publisher="Harbour Gazette")
-    assert pages_touched(r) == {
-        "articles/local/2026/01/harbour-wall-repaired/index.html",
-        "index.html",
+def test_an_article_is_planned_with_its_page_its_terms_once_each_and_its_month() -> None:
+    r = record(
+        tags=("harbour", "wall", "harbour"), categories=("Local news",), publisher="Harbour Gazette"
+    )
+    assert r.terms == (
+        ("publisher", "Harbour Gazette"),
+        ("categories", "Local news"),
+        ("tags", "harbour"),
+        ("tags", "wall"),
+    )
+    plan = plan_changes([r])
+    assert plan.articles == (r,)
+    assert plan.months == ("2026-01",)
+    assert {page_key(term_path(taxonomy, term)) for taxonomy, term in plan.terms} == {
         "tags/harbour/index.html",
         "tags/wall/index.html",
         f"categories/{term_slug('Local news')}/index.html",
         f"publishers/{term_slug('Harbour Gazette')}/index.html",
-        "archive/2026/01/index.html",
-        "sitemap-2026-01.xml",
-        "feed.xml",
-        "feed.json",
     }
 
 
-def test_an_article_without_publisher_or_terms_touches_no_term_page() -> None:
+def test_an_article_without_publisher_or_terms_is_planned_with_no_term_page() -> None:
     r = record(tags=(), categories=(), publisher=None)
-    assert {
-        k for k in pages_touched(r) if k.startswith(("tags/", "categories/", "publishers/"))
-    } == set()
+    assert r.terms == ()
+    assert plan_changes([r]).terms == ()
+    assert record(tags=(), categories=(), publisher="").terms == ()
 
 
 def test_a_plan_covers_every_changed_article_and_the_terms_an_update_dropped() -> None:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from newswire.models import IndexRecord
+from newswire.models import IndexRecord, Taxonomy
 from newswire.site.build import IndexListings, MemoryListings, newest_first
 from newswire.slugs import content_key
 
 if TYPE_CHECKING:
-    from newswire.ports import ArticleIndex, Taxonomy
+    from newswire.ports import ArticleIndex
 
 NOON = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
 

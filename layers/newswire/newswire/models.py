@@ -3,10 +3,48 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 
 from newswire.filters import ItemFilter
+
+Taxonomy = Literal["tags", "categories", "publisher"]
+TAXONOMIES: tuple[Taxonomy, ...] = ("publisher", "categories", "tags")
+"""The lists an article is listed under, in the order its terms are counted: where a backend
+caps how many terms an article is listed under, the publisher is kept first."""
+EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
+"""No news feed dates an item before this: an earlier date is a feed's error."""
+OLDEST_MONTH = EARLIEST_PLAUSIBLE.strftime("%Y-%m")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def utc_sort_key(when: datetime) -> str:
+    """A string that sorts in time order whatever the original UTC offset was (the index's
+    `published`)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_month(when: datetime) -> str:
+    """The "YYYY-MM" of a moment in UTC: the month the index and the archive file it under."""
+    return when.astimezone(UTC).strftime("%Y-%m")
+
+
+def check_month(month: str) -> str:
+    if not _MONTH.match(month):
+        raise ValueError(f"not a month: {month!r}")
+    return month
+
+
+def months_between(newest: str, oldest: str) -> list[str]:
+    """Every month from `newest` back to `oldest`, both "YYYY-MM", inclusive, newest first."""
+    year, month = map(int, check_month(newest).split("-"))
+    out: list[str] = []
+    while f"{year:04d}-{month:02d}" >= check_month(oldest):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
 
 
 @dataclass(frozen=True)
@@ -139,6 +177,28 @@ class IndexRecord:
     image: str | None = None
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+
+    @property
+    def published(self) -> str:
+        """The sort key of `date` (see utc_sort_key): what the index orders articles by."""
+        return utc_sort_key(self.date)
+
+    @property
+    def month(self) -> str:
+        """The month ("YYYY-MM", UTC) the index and the site's archive list the article under."""
+        return utc_month(self.date)
+
+    @property
+    def terms(self) -> tuple[tuple[Taxonomy, str], ...]:
+        """Every (taxonomy, term) the article is listed under, once each, in TAXONOMIES order."""
+        listed: dict[tuple[Taxonomy, str], None] = {}
+        for taxonomy in TAXONOMIES:
+            if taxonomy == "publisher":
+                terms: tuple[str, ...] = (self.publisher,) if self.publisher else ()
+            else:
+                terms = self.categories if taxonomy == "categories" else self.tags
+            listed.update(dict.fromkeys((taxonomy, term) for term in terms))
+        return tuple(listed)
 
 
 class Outcome(enum.StrEnum):

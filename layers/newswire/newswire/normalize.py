@@ -23,7 +23,7 @@ from newswire.markdown import (
     neutralize_shortcodes,
     safe_url,
 )
-from newswire.models import Article, FeedConfig, RelatedLink
+from newswire.models import EARLIEST_PLAUSIBLE, Article, FeedConfig, RelatedLink
 from newswire.slugs import make_slug
 from newswire.text import clean_line, defuse_autolinks, html_to_text, truncate
 
@@ -35,7 +35,6 @@ SUMMARY_LIMIT = 1000
 TITLE_LIMIT = 250
 # Google News lists a handful of related stories; more only grows the page and its tags.
 MAX_RELATED = 10
-EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from newswire.models import FeedState, IndexRecord
-
-Taxonomy = Literal["tags", "categories", "publisher"]
+from newswire.models import Taxonomy as Taxonomy  # defined in the model; the ports name it
 
 
 class StorageError(Exception):
@@ -103,8 +102,8 @@ class ArticleIndex(Protocol):
         """Newest first (ties by id), the articles dated (in UTC) in `month` ("YYYY-MM")."""
         ...
 
-    def get_feed_state(self, feed_id: str) -> FeedState | None:
-        """The stored state of a feed, or None if it was never fetched."""
+    def months_with_articles(self) -> set[str]:
+        """Every month ("YYYY-MM", the record's `month`) that holds at least one article."""
         ...
 
     def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:

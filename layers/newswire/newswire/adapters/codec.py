@@ -20,11 +20,6 @@ def _dt(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value)) if value else None
 
 
-def utc_sort_key(value: datetime) -> str:
-    """A string that sorts in time order whatever the original UTC offset was."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def record_to_dict(record: IndexRecord) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": record.id,
@@ -33,7 +28,7 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
         "slug": record.slug,
         "title": record.title,
         "date": _ts(record.date),
-        "published": utc_sort_key(record.date),
+        "published": record.published,
         "day": record.date.astimezone(UTC).strftime("%Y-%m-%d"),
         "link": record.link,
         "feeds": list(record.feeds),

@@ -15,7 +15,7 @@ from newswire.adapters.aws_errors import (
     Declined,
     aws_errors,
 )
-from newswire.adapters.codec import record_from_dict, state_from_dict, state_to_dict, utc_sort_key
+from newswire.adapters.codec import record_from_dict, state_from_dict, state_to_dict
 from newswire.adapters.dynamodb_items import (
     MAX_TERM_BYTES,
     MONTH_INDEX,
@@ -26,8 +26,6 @@ from newswire.adapters.dynamodb_items import (
     from_item,
     memberships,
     month_marker_item,
-    month_of,
-    published,
     serializer,
     sort_newest_first,
     still,
@@ -36,23 +34,23 @@ from newswire.adapters.dynamodb_items import (
     term_key,
     to_item,
 )
-from newswire.models import FeedState, IndexRecord
-from newswire.ports import SlugTaken, StorageError, Taxonomy
+from newswire.models import (
+    OLDEST_MONTH,
+    FeedState,
+    IndexRecord,
+    Taxonomy,
+    months_between,
+    utc_month,
+    utc_sort_key,
+)
+from newswire.ports import SlugTaken, StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 BATCH_GET_LIMIT = 100
-OLDEST_MONTH = "1995-01"
 REPLACE_ATTEMPTS = 5
 MEMBERSHIP_HINTS = 4096
-
-
-def _months_back(start: datetime, stop: str) -> Iterator[str]:
-    year, month = start.year, start.month
-    while f"{year:04d}-{month:02d}" >= stop:
-        yield f"{year:04d}-{month:02d}"
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
 class DynamoIndex:
@@ -151,10 +149,22 @@ class DynamoIndex:
                 raise SlugTaken(f"slug {claim[2:]} belongs to another article") from declined
             raise
         self._remember(record.id, Stored.of(keys))
-        self._marked_months.add(month_of(record))
+        self._marked_months.add(record.month)
         return True
 
     def months_with_articles(self) -> set[str]:
+        """From the month markers (one query); a table written before they existed has none
+        and is asked month by month, from its newest article's month back to OLDEST_MONTH."""
+        markers = self._month_markers()
+        if markers:
+            return markers
+        newest = self.latest(limit=1)
+        if not newest:
+            return set()
+        start = max(newest[0].month, OLDEST_MONTH)
+        return {m for m in months_between(start, OLDEST_MONTH) if self.by_month(m, limit=1)}
+
+    def _month_markers(self) -> set[str]:
         """Every "YYYY-MM" that holds an article, from the month-marker items: one query, so
         listing the latest articles never walks empty months back to 1995."""
         query: dict[str, Any] = {
@@ -174,7 +184,7 @@ class DynamoIndex:
         """A Put of the article's month marker, unless this instance already wrote it: once a
         month per process, in the article's own transaction (so no extra request), and
         idempotent across processes."""
-        month = month_of(record)
+        month = record.month
         if month in self._marked_months:
             return []
         return self._puts([month_marker_item(month)])
@@ -259,13 +269,13 @@ class DynamoIndex:
         since_key = utc_sort_key(since) if since else None
         stop = since_key[:7] if since_key else OLDEST_MONTH
         found: list[IndexRecord] = []
-        known = self.months_with_articles()
+        known = self._month_markers()
         # Months with articles, newest first; a table written before month markers existed
         # has none, and is walked month by month instead (`newswire reindex` adds them).
         months = (
             sorted((m for m in known if m >= stop), reverse=True)
             if known
-            else list(_months_back(datetime.now(UTC), stop))
+            else months_between(utc_month(datetime.now(UTC)), stop)
         )
         for month in months:
             found.extend(self._query_month(month, limit - len(found), feed, since_key))
@@ -307,7 +317,7 @@ class DynamoIndex:
             )
             for page in pages:
                 out.extend(record_from_dict(from_item(i)) for i in page.get("Items", []))
-                if len(out) > limit and published(out[-1]) < published(out[limit - 1]):
+                if len(out) > limit and out[-1].published < out[limit - 1].published:
                     break
         return sort_newest_first(out)[:limit]
 
@@ -328,14 +338,6 @@ class DynamoIndex:
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         return self._query_month(month, limit, None, None)
-
-    def get_feed_state(self, feed_id: str) -> FeedState | None:
-        with aws_errors(f"DynamoDB read of feed {feed_id}"):
-            response = self.client.get_item(
-                TableName=self.table, Key={"pk": {"S": f"F#{feed_id}"}}, ConsistentRead=True
-            )
-        item = from_item(dict(response.get("Item") or {}))
-        return state_from_dict(item) if "url" in item else None
 
     def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
         data = state_to_dict(state)

@@ -26,25 +26,22 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from newswire.adapters.codec import record_from_dict, record_to_dict, utc_sort_key
-from newswire.models import IndexRecord
-from newswire.ports import Taxonomy
+from newswire.adapters.codec import record_from_dict, record_to_dict
+from newswire.models import IndexRecord, Taxonomy
 
 MONTH_INDEX = "ByMonth"
 TERM_INDEX = "ByTerm"
 MONTHS_PARTITION = "months"  # the ByMonth partition of the month-marker items
 MAX_MEMBERSHIPS = 48
-"""Terms an article is listed under on DynamoDB (publisher first, then categories, then tags).
+"""Terms an article is listed under on DynamoDB (its first, in IndexRecord.terms' order).
 A transaction holds at most 100 actions: an add is 2 + 48, a replace at most 1 + 48 puts + 48
 deletes of the terms it drops."""
 MAX_TERM_BYTES = 1024
 """Longer terms get no term item: DynamoDB keys are at most 2048 bytes, and no list is named so."""
-TAXONOMIES: tuple[Taxonomy, ...] = ("publisher", "categories", "tags")
 log = logging.getLogger("newswire.adapters.dynamodb")
 serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -64,16 +61,11 @@ def term_key(taxonomy: Taxonomy, term: str) -> str:
 
 def memberships(record: IndexRecord) -> list[str]:
     """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS."""
-    keys: list[str] = []
-    for taxonomy in TAXONOMIES:
-        if taxonomy == "publisher":
-            terms: tuple[str, ...] = (record.publisher,) if record.publisher is not None else ()
-        else:
-            terms = record.categories if taxonomy == "categories" else record.tags
-        for term in terms:
-            key = term_key(taxonomy, term)
-            if len(term.encode("utf-8")) <= MAX_TERM_BYTES and key not in keys:
-                keys.append(key)
+    keys = [
+        term_key(taxonomy, term)
+        for taxonomy, term in record.terms
+        if len(term.encode("utf-8")) <= MAX_TERM_BYTES
+    ]
     if len(keys) > MAX_MEMBERSHIPS:
         log.warning(
             "article listed under its first terms only",
@@ -87,26 +79,18 @@ def memberships_value(keys: Sequence[str]) -> str:
     return json.dumps(sorted(keys), ensure_ascii=False, separators=(",", ":"))
 
 
-def month_of(record: IndexRecord) -> str:
-    return record.date.astimezone(UTC).strftime("%Y-%m")
-
-
-def published(record: IndexRecord) -> str:
-    return utc_sort_key(record.date)
-
-
 def sort_newest_first(records: list[IndexRecord]) -> list[IndexRecord]:
     """By `published` descending, then id ascending: SqliteIndex's order. An index query
     returns items with equal sort keys in no defined order."""
     records.sort(key=lambda r: r.id)
-    records.sort(key=published, reverse=True)  # a stable sort: equal ones keep id order
+    records.sort(key=lambda r: r.published, reverse=True)  # a stable sort: equal ones keep id order
     return records
 
 
 def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
     data = record_to_dict(record)
     data["pk"] = f"A#{record.id}"
-    data["month"] = month_of(record)
+    data["month"] = record.month
     data["memberships"] = memberships_value(keys)
     return to_item(data)
 

@@ -17,11 +17,10 @@ from newswire.adapters.codec import (
     record_to_dict,
     state_from_dict,
     state_to_dict,
-    utc_sort_key,
 )
 from newswire.leases import holder_is_gone
-from newswire.models import FeedState, IndexRecord
-from newswire.ports import SlugTaken, StorageError, Taxonomy
+from newswire.models import FeedState, IndexRecord, Taxonomy, utc_sort_key
+from newswire.ports import SlugTaken, StorageError
 
 log = logging.getLogger("newswire.index")
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
@@ -192,7 +191,7 @@ class SqliteIndex:
                 )
                 self._db.execute(
                     "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
-                    (record.id, utc_sort_key(record.date), json.dumps(record_to_dict(record))),
+                    (record.id, record.published, json.dumps(record_to_dict(record))),
                 )
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
@@ -214,7 +213,7 @@ class SqliteIndex:
                         return False
                 self._db.execute(
                     "UPDATE articles SET published = ?, data = ? WHERE id = ?",
-                    (utc_sort_key(record.date), json.dumps(record_to_dict(record)), record.id),
+                    (record.published, json.dumps(record_to_dict(record)), record.id),
                 )
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
@@ -254,9 +253,9 @@ class SqliteIndex:
         )
         return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (month, limit))]
 
-    def get_feed_state(self, feed_id: str) -> FeedState | None:
-        rows = self._query("SELECT data FROM feed_state WHERE feed_id = ?", (feed_id,))
-        return state_from_dict(json.loads(rows[0][0])) if rows else None
+    def months_with_articles(self) -> set[str]:
+        rows = self._query("SELECT DISTINCT substr(published, 1, 7) FROM articles")
+        return {month for (month,) in rows}
 
     def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
         data = json.dumps(state_to_dict(state))

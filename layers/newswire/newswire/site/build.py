@@ -22,9 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from newswire.leases import new_lease_owner
-from newswire.models import IndexRecord
-from newswire.normalize import EARLIEST_PLAUSIBLE
-from newswire.ports import ArticleIndex, ContentStore, StorageError, Taxonomy
+from newswire.models import IndexRecord, Taxonomy
+from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.render import parse_markdown
 from newswire.site.feeds import json_feed, month_sitemap, robots_txt, rss_feed, sitemap_index
 from newswire.site.options import SiteOptions, normalize_base_url
@@ -38,14 +37,7 @@ from newswire.site.pages import (
     render_list,
     render_not_found,
 )
-from newswire.site.paths import (
-    home_path,
-    month_of,
-    month_path,
-    months_between,
-    term_path,
-    utc_key,
-)
+from newswire.site.paths import home_path, month_path, term_path
 from newswire.site.plan import SitePlan, plan_changes
 
 log = logging.getLogger("newswire.site")
@@ -76,7 +68,7 @@ def newest_first(records: Iterable[IndexRecord]) -> list[IndexRecord]:
     """The one order of every list: newest first, then by id (stable whatever the backend)."""
     unique = {r.id: r for r in records}
     by_id = sorted(unique.values(), key=lambda r: r.id)
-    return sorted(by_id, key=lambda r: utc_key(r.date), reverse=True)
+    return sorted(by_id, key=lambda r: r.published, reverse=True)
 
 
 class Listings(Protocol):
@@ -116,15 +108,13 @@ class MemoryListings:
     query per tag). The same order and limits as IndexListings."""
 
     def __init__(self, records: Iterable[IndexRecord]) -> None:
-        from newswire.site.paths import terms_of
-
         self.all = newest_first(records)
         self.terms: dict[tuple[Taxonomy, str], list[IndexRecord]] = {}
         self.months: dict[str, list[IndexRecord]] = {}
         for record in self.all:
-            for term in terms_of(record):
+            for term in record.terms:
                 self.terms.setdefault(term, []).append(record)
-            self.months.setdefault(month_of(record), []).append(record)
+            self.months.setdefault(record.month, []).append(record)
 
     def latest(self, limit: int) -> list[IndexRecord]:
         return self.all[:limit]
@@ -361,14 +351,8 @@ def site_lease(
 
 
 def archive_months(index: ArticleIndex) -> list[str]:
-    """Every month that has an article, newest first: from the newest article's month back to
-    the earliest date newswire accepts, one cheap query a month (run when a month is new)."""
-    newest = index.latest(limit=1)
-    if not newest:
-        return []
-    oldest = EARLIEST_PLAUSIBLE.strftime("%Y-%m")
-    start = max(month_of(newest[0]), oldest)
-    return [m for m in months_between(start, oldest) if index.by_month(m, limit=1)]
+    """Every month that has an article, newest first (run when a month is new)."""
+    return sorted(index.months_with_articles(), reverse=True)
 
 
 def _build(

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from newswire.models import IndexRecord
 from newswire.site.markup import body_links, is_link_list, render_body, safe_url
 from newswire.site.options import SiteOptions
-from newswire.site.paths import article_path, month_of, month_path, relative, term_path
+from newswire.site.paths import article_path, month_path, relative, term_path
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -310,7 +310,7 @@ def article_view(
     ]
     lastmod = _parse_time(meta.get("lastmod"))
     date = _parse_time(meta.get("date")) or record.date
-    month = month_of(record)
+    month = record.month
 
     details: list[dict[str, Any]] = [
         {"label": "Published", "items": [_item(display_time(date))]},

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 from typing import Final
 
 from slugify import slugify
 
-from newswire.models import IndexRecord
-from newswire.ports import Taxonomy
+from newswire.models import IndexRecord, Taxonomy, check_month
 
-TAXONOMIES: Final[tuple[Taxonomy, ...]] = ("tags", "categories", "publisher")
 TAXONOMY_DIRS: Final[dict[Taxonomy, str]] = {
     "tags": "tags",
     "categories": "categories",
@@ -37,7 +34,6 @@ _CONTENT_KEY = re.compile(
     r"^content/(?P<section>[a-z0-9-]+)/(?P<year>\d{4})/(?P<month>\d{2})/(?P<slug>[a-z0-9-]+)\.md$"
 )
 _CLEAN_TERM = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def article_path(record: IndexRecord) -> str:
@@ -64,26 +60,6 @@ def term_path(taxonomy: Taxonomy, term: str) -> str:
     return f"{TAXONOMY_DIRS[taxonomy]}/{term_slug(term)}/"
 
 
-def terms_of(record: IndexRecord) -> list[tuple[Taxonomy, str]]:
-    """The (taxonomy, term) lists an article belongs to, in a stable order."""
-    out: list[tuple[Taxonomy, str]] = [("tags", t) for t in record.tags]
-    out += [("categories", c) for c in record.categories]
-    if record.publisher:
-        out.append(("publisher", record.publisher))
-    return list(dict.fromkeys(out))
-
-
-def month_of(record: IndexRecord) -> str:
-    """The archive month ("YYYY-MM") of an article: its date in UTC, as the index lists it."""
-    return record.date.astimezone(UTC).strftime("%Y-%m")
-
-
-def check_month(month: str) -> str:
-    if not _MONTH.match(month):
-        raise ValueError(f"not a month: {month!r}")
-    return month
-
-
 def month_path(month: str, page: int = 1) -> str:
     year, number = check_month(month).split("-")
     base = f"archive/{year}/{number}/"
@@ -108,18 +84,3 @@ def relative(from_path: str, to_path: str) -> str:
     """A link from the page at `from_path` to `to_path`, both site paths. Directory pages are
     linked by their folder ("../tags/war/"); the home page from itself is "./"."""
     return ("../" * from_path.count("/") + to_path) or "./"
-
-
-def months_between(newest: str, oldest: str) -> list[str]:
-    """Every month from `newest` back to `oldest`, both "YYYY-MM", inclusive, newest first."""
-    year, month = map(int, check_month(newest).split("-"))
-    out: list[str] = []
-    while f"{year:04d}-{month:02d}" >= check_month(oldest):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out
-
-
-def utc_key(when: datetime) -> str:
-    """Sorts in time order whatever the UTC offset (the index's own `published` key)."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

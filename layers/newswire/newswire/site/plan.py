@@ -11,18 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from newswire.models import IndexRecord
-from newswire.ports import Taxonomy
-from newswire.site.paths import (
-    article_path,
-    home_path,
-    month_of,
-    month_path,
-    page_key,
-    sitemap_key,
-    term_path,
-    terms_of,
-)
+from newswire.models import IndexRecord, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -51,20 +40,10 @@ def plan_changes(changed: Iterable[IndexRecord], replaced: Iterable[IndexRecord]
     terms: set[tuple[Taxonomy, str]] = set()
     months: set[str] = set()
     for record in (*latest.values(), *replaced):
-        terms.update(terms_of(record))
-        months.add(month_of(record))
+        terms.update(record.terms)
+        months.add(record.month)
     return SitePlan(
         articles=tuple(latest[i] for i in sorted(latest)),
         terms=tuple(sorted(terms)),
         months=tuple(sorted(months, reverse=True)),
     )
-
-
-def pages_touched(record: IndexRecord) -> frozenset[str]:
-    """The keys an article's addition rewrites (first page of each paginated list; the home
-    pages after the first, and a month's later pages, shift with it too)."""
-    keys = {page_key(article_path(record)), page_key(home_path(1)), "feed.xml", "feed.json"}
-    keys.update(page_key(term_path(taxonomy, term)) for taxonomy, term in terms_of(record))
-    keys.add(page_key(month_path(month_of(record))))
-    keys.add(sitemap_key(month_of(record)))
-    return frozenset(keys)
