@@ -26,8 +26,7 @@ from newswire.adapters.dynamodb_items import (
     from_item,
     memberships,
     month_marker_item,
-    serializer,
-    sort_newest_first,
+    replace_actions,
     still,
     stored_of,
     term_items,
@@ -40,6 +39,7 @@ from newswire.models import (
     IndexRecord,
     Taxonomy,
     months_between,
+    newest_first,
     utc_month,
     utc_sort_key,
 )
@@ -207,7 +207,7 @@ class DynamoIndex:
                     f"DynamoDB write of article {record.id}", declined=[TRANSACTION_CANCELLED]
                 ):
                     self.client.transact_write_items(
-                        TransactItems=self._replace_actions(record, keys, stored, expected)
+                        TransactItems=replace_actions(self.table, record, keys, stored, expected)
                     )
                 self._remember(record.id, Stored.of(keys))
                 return True
@@ -219,41 +219,6 @@ class DynamoIndex:
                     return False  # another writer changed the record: the caller re-decides
                 stored = self._stored(record.id, item)
         raise StorageError(f"article {record.id} kept changing under concurrent updates")
-
-    def _replace_actions(
-        self,
-        record: IndexRecord,
-        keys: Sequence[str],
-        stored: Stored,
-        expected: IndexRecord | None = None,
-    ) -> list[Any]:
-        article: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": article_item(record, keys),
-        }
-        article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        names = {"#m": "memberships"}
-        values: dict[str, Any] = {}
-        if stored.value is None:
-            condition = "attribute_not_exists(#m)"
-        else:
-            condition = "#m = :m"
-            values[":m"] = {"S": stored.value}
-        if expected is not None:
-            # Optimistic concurrency: the record is still the one the caller decided against.
-            condition += " AND #h = :h AND #f = :f"
-            names.update({"#h": "content_hash", "#f": "feeds"})
-            values[":h"] = {"S": expected.content_hash}
-            values[":f"] = serializer.serialize(list(expected.feeds))
-        article["ConditionExpression"] = condition
-        article["ExpressionAttributeNames"] = names
-        if values:
-            article["ExpressionAttributeValues"] = values
-        deletes = [
-            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
-            for key in sorted(set(stored.keys) - set(keys))
-        ]
-        return [{"Put": article}, *self._puts(term_items(record, keys)), *deletes]
 
     def _stored(self, article_id: str, item: dict[str, Any] | None) -> Stored:
         """The stored article's memberships, from the item a cancelled transaction returned,
@@ -319,7 +284,8 @@ class DynamoIndex:
                 out.extend(record_from_dict(from_item(i)) for i in page.get("Items", []))
                 if len(out) > limit and out[-1].published < out[limit - 1].published:
                     break
-        return sort_newest_first(out)[:limit]
+        # An index query returns items with equal sort keys in no defined order.
+        return newest_first(out)[:limit]
 
     def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
         if len(term.encode("utf-8")) > MAX_TERM_BYTES:

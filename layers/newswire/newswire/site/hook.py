@@ -1,7 +1,8 @@
-"""The site build at the end of the scheduled Lambda run (the inline path).
+"""The site build at the end of a Lambda run (the scheduled run's inline path, the worker's batch).
 
-Configured by the function's environment: SITE_URL (the site's public URL; unset, no
-site is built), and SITE_TITLE, SITE_DESCRIPTION, SITE_LANGUAGE, SITE_REMOTE_IMAGES. A failed
+Configured by the function's environment, read into bootstrap.Settings: SITE_URL (the site's
+public URL; unset, no site is built), and SITE_TITLE, SITE_DESCRIPTION, SITE_LANGUAGE,
+SITE_REMOTE_IMAGES (SiteOptions). A failed
 build never fails the run: the articles are stored and indexed, and `newswire site --full`
 (or the next change to the same pages) brings the site up to date.
 """
@@ -9,10 +10,14 @@ build never fails the run: the articles are stored and indexed, and `newswire si
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from newswire.models import RunSummary
 from newswire.ports import ArticleIndex, ContentStore
+
+if TYPE_CHECKING:
+    from newswire.site.options import SiteOptions
 
 log = logging.getLogger("newswire.site")
 
@@ -24,13 +29,13 @@ def update_site(
     summary: RunSummary,
     store: ContentStore,
     index: ArticleIndex,
-    env: Mapping[str, str],
     *,
+    base_url: str | None,
+    options: SiteOptions,
     seconds_left: Callable[[], float] | None = None,
 ) -> dict[str, object] | None:
     """Rebuild the pages the run's changed articles appear on; returns the build report (as a
     dict, for the log), or None when there was nothing to do or it could not be done."""
-    base_url = env.get("SITE_URL", "").strip()
     changed = summary.changed
     if not base_url or not changed:
         return None
@@ -39,7 +44,6 @@ def update_site(
         log.error("site not updated: out of time", extra={"articles": len(changed)})
         return None
     from newswire.site.build import LEASE_WAIT_SECONDS, build_site
-    from newswire.site.options import SiteOptions
 
     # Waiting for another build's lease must leave the time this build needs.
     wait = (
@@ -53,7 +57,7 @@ def update_site(
             index,
             base_url=base_url,
             replaced=summary.replaced,
-            options=SiteOptions.from_env(env),
+            options=options,
             lease_wait=wait,
         )
     except Exception as exc:  # the articles are safe; the site catches up later
