@@ -97,6 +97,32 @@ MARKUP = [
          description=h("<svg onload=alert(1)>")),
 ]  # fmt: skip
 
+# --- feed HTML that nh3 removes: active elements and attributes in the content itself ---------
+
+ACTIVE_HTML = [
+    "<script>alert(1)</script><p>after a script</p>",
+    "<p><img src=x onerror=alert(1)> <svg onload=alert(2)><a xlink:href='javascript:alert(3)'>"
+    "s</a></svg></p>",
+    '<iframe src="javascript:alert(1)"></iframe><object data="x"></object><embed src="x"><p>o</p>',
+    '<p><a href="javascript:alert(1)">js</a> <a href="JAVASCRIPT:alert(2)">JS</a>'
+    ' <a href="  javascript:alert(3)">sp</a></p>',
+    '<video poster="javascript:alert(1)"><source src="javascript:alert(2)"></video><p>v</p>',
+    '<form action="javascript:alert(1)"><input formaction="javascript:x"><button>b</button>'
+    "</form><p>f</p>",
+    "<math><mi xlink:href='javascript:alert(1)'>x</mi></math><p>m</p>",
+    "<style>@import 'javascript:alert(1)';</style>"
+    '<div style="background:url(javascript:alert(1))">styled</div>',
+    '<base href="javascript:alert(1)//"><meta http-equiv="refresh" content="0;url=javascript:x">'
+    "<p>base</p>",
+    "<details open ontoggle=alert(1)><summary>d</summary>x</details>"
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">n</p></noscript>',
+    "<p>a <b>bold <i>nested</i></b> <table><tr><td>cell</td></tr></table></p>",
+]
+ACTIVE = [
+    item(n, f"Active content {n}", prefix="active", content_html=html_text,
+         description=html_text) for n, html_text in enumerate(ACTIVE_HTML)
+]  # fmt: skip
+
 # --- class 2: link and image destinations, alt text, schemes ------------------------------------
 
 LINKS_HTML = [
@@ -254,6 +280,7 @@ FIXTURE_SETS = {
     s.name: s
     for s in [
         FixtureSet("markup", "1, 5", _feeds(MARKUP), len(MARKUP)),
+        FixtureSet("active-html", "nh3", _feeds(ACTIVE), len(ACTIVE)),
         FixtureSet("links", "2", _feeds(LINKS, GOOGLE_LINKS), len(LINKS) + len(GOOGLE_LINKS)),
         FixtureSet("build-breakers", "3", _feeds(BUILD_BREAKERS, GOOGLE_BREAKERS),
                    len(BUILD_BREAKERS) + len(GOOGLE_BREAKERS)),

@@ -244,10 +244,7 @@ def article_pages(build: Build) -> dict[str, ArticlePage]:
 # XPASS once the fix lands) until the mark is removed here. Not strict, so that a fix can land
 # without editing this file in the same commit. (check, fixture set) -> the classes pending.
 PENDING: dict[tuple[str, str], str] = {
-    **{("modes", name): "8" for name in FIXTURE_SETS},
-    ("run", "characters"): "6",
     ("again", "deep-html"): "7",
-    ("build", "characters"): "6",
     ("inert", "markup"): "1",
     ("inert", "links"): "2",
     ("site", "markup"): "5",

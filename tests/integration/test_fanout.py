@@ -288,7 +288,7 @@ def test_at_or_above_the_threshold_one_message_per_due_feed(stack: Stack, count:
         client.meta.events.register("provide-client-params.sqs.SendMessageBatch", record)
         return client
 
-    stack.monkeypatch.setattr(newswire.service, "aws_client", recording_client)
+    stack.monkeypatch.setattr(newswire.bootstrap, "aws_client", recording_client)
 
     summary = Container(INGEST_FUNCTION).invoke(scheduled_event())
 
@@ -457,7 +457,7 @@ def test_the_worker_reads_the_feeds_config_once_per_invocation(stack: Stack) -> 
         client.meta.events.register("provide-client-params.s3.GetObject", record)
         return client
 
-    stack.monkeypatch.setattr(newswire.service, "aws_client", recording_client)
+    stack.monkeypatch.setattr(newswire.bootstrap, "aws_client", recording_client)
     stack.send(*(feed_message(f) for f in good))
     messages = stack.receive_all()
 

@@ -23,9 +23,8 @@ import pytest
 
 from newswire.adapters.local import SqliteIndex
 from newswire.bootstrap import INDEX_FILE
-from newswire.models import IndexRecord
+from newswire.models import IndexRecord, newest_first
 from newswire.render import parse_markdown
-from newswire.site.build import newest_first
 from tests import programs
 from tests.conftest import DATA, fake_aws_environment, newswire_command, run_newswire
 from tests.site.conftest import SCREENSHOTS

@@ -11,7 +11,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+import yaml
 
+from newswire.models import StoredPage
+from newswire.render import read_page
+from newswire.site.article import render_article
 from newswire.site.feeds import json_feed, rss_feed
 from newswire.site.markup import render_body
 from newswire.site.options import SiteOptions
@@ -20,7 +24,6 @@ from newswire.site.pages import (
     Page,
     csp,
     render_archive,
-    render_article,
     render_list,
     render_not_found,
 )
@@ -105,6 +108,12 @@ def check_common(page: Page, options: SiteOptions) -> Outline:
     return doc
 
 
+def stored(meta: dict[str, Any], body: str) -> StoredPage:
+    """A page as the site reads it from the store: front matter and body, through read_page."""
+    header = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    return read_page(f"---\n{header}---\n\n{body}\n".encode())
+
+
 def hostile_record() -> Any:
     return record(
         title=HOSTILE,
@@ -142,7 +151,7 @@ def hostile_meta() -> dict[str, Any]:
 def test_hostile_text_is_escaped_on_an_article_page(remote_images: bool) -> None:
     options = SiteOptions(remote_images=remote_images)
     body = f"{HOSTILE}\n\n[click](javascript:alert(5)) <a href='javascript:alert(6)'>x</a>"
-    page = render_article(hostile_record(), hostile_meta(), body, options, BASE_URL)
+    page = render_article(hostile_record(), stored(hostile_meta(), body), options, BASE_URL)
 
     doc = check_common(page, options)
     text = page.body.decode("utf-8")
@@ -183,7 +192,7 @@ def test_an_article_page_shows_its_metadata_canonical_link_and_social_tags() -> 
         "id": r.id,
     }  # fmt: skip
     options = SiteOptions()
-    page = render_article(r, meta, "Repairs took **three** months.", options, BASE_URL)
+    page = render_article(r, stored(meta, "Repairs took **three** months."), options, BASE_URL)
     doc = check_common(page, options)
     url = f"{BASE_URL}articles/local/2026/01/harbour-wall-repaired/"
 
@@ -220,7 +229,7 @@ def test_with_remote_images_the_image_is_shown_with_alt_text() -> None:
     options = SiteOptions(remote_images=True)
     meta = {"title": r.title, "image": r.image, "link": r.link, "id": r.id}
     page = render_article(
-        r, meta, "![The new wall](https://gazette.example.org/w.jpg)", options, BASE_URL
+        r, stored(meta, "![The new wall](https://gazette.example.org/w.jpg)"), options, BASE_URL
     )
     doc = check_common(page, options)
     images = doc.all("img")
@@ -254,7 +263,7 @@ def test_a_google_news_coverage_list_is_shown_once() -> None:
         "related": [{"title": "B", "url": "https://news.google.com/b", "publisher": "Pub B"}],
     }  # fmt: skip
     body = "- [A](https://news.google.com/a) — Pub A\n- [B](https://news.google.com/b) — Pub B"
-    page = render_article(r, meta, body, SiteOptions(), BASE_URL)
+    page = render_article(r, stored(meta, body), SiteOptions(), BASE_URL)
     doc = outline(page)
     assert "From the feed" not in [h for _, h in doc.headings]
     assert "Related coverage" in [h for _, h in doc.headings]

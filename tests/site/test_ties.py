@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from newswire.models import IndexRecord, Taxonomy
-from newswire.site.build import IndexListings, MemoryListings, newest_first
+from newswire.models import IndexRecord, Taxonomy, newest_first
+from newswire.site.listings import IndexListings, MemoryListings
 from newswire.slugs import content_key
 
 if TYPE_CHECKING:

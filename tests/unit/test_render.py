@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswire.models import Article, FeedConfig, RelatedLink
-from newswire.render import FRONT_MATTER_KEYS, parse_markdown, render_markdown
+from newswire.models import Article, FeedConfig, RelatedLink, StoredPage
+from newswire.render import FRONT_MATTER_KEYS, parse_markdown, read_page, render_markdown
 
 from .helpers import GOOGLE_NEWS_WORLD, fixture_articles
 
@@ -111,6 +112,57 @@ def test_any_text_round_trips_through_yaml(
     assert meta["summary"] == summary
     assert meta["tags"] == [tag]
     assert meta["publisher"] == publisher
+    page = read_page(render_markdown(article))
+    assert (page.title, page.summary, page.tags, page.publisher) == (
+        title,
+        summary,
+        (tag,),
+        publisher,
+    )
+
+
+def test_read_page_gives_back_every_value_the_writer_wrote() -> None:
+    for article in fixture_articles("google-news-world.xml", WORLD):
+        article = dataclasses.replace(
+            article, lastmod=datetime(2026, 1, 2, 9, 30, tzinfo=UTC), draft=True
+        )
+        page = read_page(render_markdown(article))
+        assert page == StoredPage(
+            title=article.title,
+            date=article.date,
+            description=article.description,
+            summary=article.summary,
+            slug=article.slug,
+            image=article.image or "",
+            link=article.link,
+            source=article.source,
+            categories=article.categories,
+            tags=article.tags,
+            draft=True,
+            lastmod=article.lastmod,
+            publisher=article.publisher,
+            publisher_url=article.publisher_url,
+            url_original=article.url_original or "",
+            guid=article.guid,
+            feeds=article.feeds,
+            related=tuple(
+                RelatedLink(r.title, r.url, r.publisher or None) for r in article.related
+            ),
+            id=article.id,
+            body=article.body,
+        )
+
+
+def test_read_page_reads_what_is_missing_as_empty_and_refuses_what_is_not_a_page() -> None:
+    assert read_page(b"---\ntitle: Only a title\n---\n\nBody\n") == StoredPage(
+        title="Only a title", body="Body"
+    )
+    odd = read_page(b"---\ndate: 2026-01-05 18:00:00\ntags: war\nrelated: [1, {url: u}]\n---\n")
+    assert odd.date == datetime(2026, 1, 5, 18, 0)  # no offset: kept naive, the reader decides
+    assert odd.tags == () and odd.related == (RelatedLink("", "u", None),)
+    for bad in (b"no front matter", b"---\n- a list\n---\n", b"---\n: [\n---\n", b"\xff"):
+        with pytest.raises(ValueError, match=r"front matter|utf-8"):
+            read_page(bad)
 
 
 def test_front_matter_is_safe_yaml() -> None:

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from newswire.googlenews import decode_publisher_url, parse_related, split_title
 from newswire.models import FeedConfig
 from newswire.normalize import normalize_entry
-from newswire.slugs import SLUG_PATTERN, content_key, make_slug, slug_candidates
+from newswire.slugs import (
+    SLUG_PATTERN,
+    ContentKey,
+    content_key,
+    make_slug,
+    parse_content_key,
+    slug_candidates,
+)
 
 from .helpers import GOOGLE_NEWS_WORLD, NOW
 
@@ -34,6 +41,28 @@ def test_any_title_gives_a_valid_slug_and_key(title: str, article_id: str) -> No
         assert SLUG_PATTERN.match(candidate)
         key = content_key("news", datetime(2026, 1, 1, tzinfo=UTC), candidate)
         assert key.startswith("content/news/2026/01/") and ".." not in key
+        assert parse_content_key(key) == ContentKey("news", "2026", "01", candidate)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "content/news/2026/01/a",
+        "content/news/2026/1/a.md",
+        "content/news/26/01/a.md",
+        "content/news/2026/01/a/b.md",
+        "content/News/2026/01/a.md",
+        "content/news/2026/01/-a.md",
+        "content/news/2026/01/.md",
+        "site/news/2026/01/a.md",
+        "content/../2026/01/a.md",
+        "content/news/2026/01/a.md/",
+        "",
+    ],
+)
+def test_only_keys_content_key_could_build_are_parsed(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a content key"):
+        parse_content_key(bad)
 
 
 @pytest.mark.parametrize("bad", ["../../index", "..", "a/b", "a\x00b", "x" * 2000, ""])

@@ -1,4 +1,5 @@
-"""The composition root: the one place that picks concrete adapters for the ports."""
+"""The composition root: the one place that picks concrete adapters for the ports, and the one
+place that reads the Lambda functions' environment (Settings.from_env)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from newswire.enrich import EnrichOptions
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
 from newswire.netguard import AddressPolicy
 from newswire.ports import ArticleIndex, ContentStore
+from newswire.site.options import SiteOptions
+
+if TYPE_CHECKING:
+    from newswire.adapters.sqs import SqsFeedQueue
 
 INDEX_FILE = "newswire.sqlite3"
+DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
+"""Where the Lambda layer puts the bundled feeds.yaml."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,16 @@ class Settings:
     allow_hosts: tuple[str, ...] = ()
     enrich: EnrichOptions = field(default_factory=EnrichOptions)
     limits: FetchLimits = field(default_factory=FetchLimits)
+    feeds_config: str = DEFAULT_CONFIG
+    """The feeds file, unless `feeds_config_key` names one in the bucket."""
+    feeds_config_key: str | None = None
+    queue_url: str | None = None
+    """The feeds queue of the Lambda's fan-out: none, every due feed is ingested inline."""
+    inline_below: int = 20
+    """Fewer due feeds than this are ingested inline even when there is a queue."""
+    site_url: str | None = None
+    """The site's public URL: the Lambda functions update the site only when it is set."""
+    site: SiteOptions = field(default_factory=SiteOptions)
 
     @property
     def uses_aws(self) -> bool:
@@ -45,7 +62,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """Settings of the Lambda functions, from the variables template.yaml sets."""
+        """Settings of the Lambda functions, from the variables template.yaml sets: every
+        variable newswire reads, so that equal environments give equal (hashable) settings."""
         return cls(
             bucket=env["CONTENT_BUCKET"],
             table=env["INDEX_TABLE"],
@@ -54,6 +72,12 @@ class Settings:
             # A lease must outlive the function that holds it: the function's timeout.
             lease_seconds=float(env.get("LEASE_SECONDS", "900")),
             allow_local=False,
+            feeds_config=env.get("FEEDS_CONFIG", DEFAULT_CONFIG),
+            feeds_config_key=env.get("FEEDS_CONFIG_KEY") or None,
+            queue_url=env.get("FEEDS_QUEUE_URL") or None,
+            inline_below=int(env.get("INLINE_FEEDS_BELOW", "20")),
+            site_url=env.get("SITE_URL", "").strip() or None,
+            site=SiteOptions.from_env(env),
         )
 
 
@@ -94,6 +118,13 @@ def build_index(settings: Settings) -> ArticleIndex:
     from newswire.adapters.local import SqliteIndex
 
     return SqliteIndex(settings.site_dir / INDEX_FILE)
+
+
+def build_feed_queue(settings: Settings, queue_url: str) -> SqsFeedQueue:
+    """The queue of the Lambda's fan-out (the dispatcher's FeedQueue; `newswire redrive`)."""
+    from newswire.adapters.sqs import SqsFeedQueue
+
+    return SqsFeedQueue(aws_client("sqs", settings), queue_url)
 
 
 def build_ingestor(settings: Settings) -> Ingestor:

@@ -35,7 +35,7 @@ from newswire.models import (
 from newswire.normalize import normalize_entry
 from newswire.parse import parse_feed
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
-from newswire.render import parse_markdown, render_markdown
+from newswire.render import read_page, render_markdown
 from newswire.slugs import content_key, slug_candidates
 
 log = logging.getLogger("newswire.ingest")
@@ -293,11 +293,9 @@ class Ingestor:
         if data is None:
             raise StorageError(f"{key} was reported as existing but cannot be read; retry later")
         try:
-            meta, _ = parse_markdown(data)
+            return read_page(data).id
         except ValueError:
             return None
-        owner = meta.get("id")
-        return str(owner) if owner is not None else None
 
     def _failed(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -158,6 +159,34 @@ class Article:
 
 
 @dataclass(frozen=True)
+class StoredPage:
+    """A stored Markdown page read back (render.read_page): its front matter, typed, and its
+    body. A value the page lacks reads as empty (None where the writer leaves a key out)."""
+
+    title: str = ""
+    date: datetime | None = None
+    """As written; None if missing or unreadable, naive if written without a UTC offset."""
+    description: str = ""
+    summary: str = ""
+    slug: str = ""
+    image: str = ""
+    link: str = ""
+    source: str = ""
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    lastmod: datetime | None = None
+    publisher: str | None = None
+    publisher_url: str | None = None
+    url_original: str = ""
+    guid: str = ""
+    feeds: tuple[str, ...] = ()
+    related: tuple[RelatedLink, ...] = ()
+    id: str | None = None
+    body: str = ""
+
+
+@dataclass(frozen=True)
 class IndexRecord:
     """What the article index holds for one article: enough to decide and to list."""
 
@@ -177,9 +206,6 @@ class IndexRecord:
     image: str | None = None
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    hidden: bool = False
-    """Taken off the site by `newswire hide`: kept in the index (a feed that carries the
-    article again finds it and leaves it alone) but in no listing; its page is a draft."""
 
     @property
     def published(self) -> str:
@@ -202,6 +228,14 @@ class IndexRecord:
                 terms = self.categories if taxonomy == "categories" else self.tags
             listed.update(dict.fromkeys((taxonomy, term) for term in terms))
         return tuple(listed)
+
+
+def newest_first(records: Iterable[IndexRecord]) -> list[IndexRecord]:
+    """The one order of every list: newest first, then by id, each record once (whatever order
+    a backend returns records with the same `published` in)."""
+    unique = {r.id: r for r in records}
+    by_id = sorted(unique.values(), key=lambda r: r.id)
+    return sorted(by_id, key=lambda r: r.published, reverse=True)
 
 
 class Outcome(enum.StrEnum):

@@ -55,17 +55,11 @@ class ContentStore(Protocol):
         """Every key that starts with `prefix`, in no particular order."""
         ...
 
-    def delete(self, key: str) -> None:
-        """Remove `key`; nothing happens if nothing is stored there (safe to repeat)."""
-        ...
-
 
 class ArticleIndex(Protocol):
     """Article metadata, slug claims and feed state (a DynamoDB table or a SQLite file).
 
-    A hidden record (IndexRecord.hidden) is stored and read by id like any other, but latest,
-    by_term and by_month never list it. Every method raises StorageError when the backend
-    fails; nothing else escapes.
+    Every method raises StorageError when the backend fails; nothing else escapes.
     """
 
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
@@ -87,11 +81,6 @@ class ArticleIndex(Protocol):
         With `expected` (the record as the caller read it), only if the stored record still
         has its content hash and feeds: False, and nothing written, when another writer changed
         it in between (the caller reads again and decides again). True when written."""
-        ...
-
-    def remove(self, record: IndexRecord) -> None:
-        """Delete the article's record, its slug claim and its listings, all or nothing.
-        Nothing happens if it is not indexed (safe to repeat)."""
         ...
 
     def latest(

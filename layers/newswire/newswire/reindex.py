@@ -6,13 +6,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from newswire.decide import content_hash
-from newswire.models import IndexRecord, RelatedLink
+from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
-from newswire.render import parse_markdown
-from newswire.slugs import SLUG_PATTERN
+from newswire.render import read_page
+from newswire.slugs import parse_content_key
 
 log = logging.getLogger("newswire.reindex")
 
@@ -26,58 +25,40 @@ class ReindexSummary:
 
 def record_from_markdown(key: str, data: bytes) -> IndexRecord:
     """The index record of one stored page (raises ValueError for anything that is not one)."""
-    parts = key.split("/")
-    if len(parts) != 5 or parts[0] != "content" or not parts[4].endswith(".md"):
-        raise ValueError(f"{key}: not a content/<section>/<YYYY>/<MM>/<slug>.md key")
-    meta, body = parse_markdown(data)
-    slug = parts[4].removesuffix(".md")
-    if not SLUG_PATTERN.match(slug) or meta.get("slug") != slug:
+    parts = parse_content_key(key)
+    page = read_page(data)
+    if page.slug != parts.slug:
         raise ValueError(f"{key}: the slug in the front matter does not match the key")
-
-    def text(name: str) -> str:
-        value = meta.get(name, "")
-        return value if isinstance(value, str) else ""
-
-    def strings(name: str) -> tuple[str, ...]:
-        value = meta.get(name) or []
-        return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-    related = tuple(
-        RelatedLink(str(r.get("title", "")), str(r.get("url", "")), r.get("publisher") or None)
-        for r in meta.get("related") or []
-        if isinstance(r, dict)
-    )
+    if page.id is None:
+        raise ValueError(f"{key}: the front matter has no id")
     digest = content_hash(
-        title=text("title"), description=text("description"), summary=text("summary"),
-        link=text("link"), categories=strings("categories"), tags=strings("tags"), body=body,
-        publisher=meta.get("publisher"), publisher_url=meta.get("publisher_url"),
-        related=related,
+        title=page.title, description=page.description, summary=page.summary, link=page.link,
+        categories=page.categories, tags=page.tags, body=page.body, publisher=page.publisher,
+        publisher_url=page.publisher_url, related=page.related,
     )  # fmt: skip
     return IndexRecord(
-        id=str(meta["id"]),
+        id=page.id,
         key=key,
-        section=parts[1],
-        slug=slug,
-        title=text("title"),
-        date=_datetime(meta["date"]),
-        link=text("link"),
-        feeds=strings("feed"),
+        section=parts.section,
+        slug=parts.slug,
+        title=page.title,
+        date=_with_offset(key, "date", page.date),
+        link=page.link,
+        feeds=page.feeds,
         content_hash=digest,
-        publisher=meta.get("publisher"),
-        lastmod=_datetime(meta["lastmod"]) if meta.get("lastmod") else None,
-        summary=text("summary"),
-        image=text("image") or None,
-        tags=strings("tags"),
-        categories=strings("categories"),
-        hidden=meta.get("draft") is True,  # `newswire hide` made the page a draft
+        publisher=page.publisher,
+        lastmod=_with_offset(key, "lastmod", page.lastmod) if page.lastmod else None,
+        summary=page.summary,
+        image=page.image or None,
+        tags=page.tags,
+        categories=page.categories,
     )
 
 
-def _datetime(value: Any) -> datetime:
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if when.tzinfo is None:
-        raise ValueError(f"timestamp without a UTC offset: {value!r}")
-    return when
+def _with_offset(key: str, name: str, value: datetime | None) -> datetime:
+    if value is None or value.tzinfo is None:
+        raise ValueError(f"{key}: {name} is not a timestamp with a UTC offset")
+    return value
 
 
 def reindex(

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from newswire.models import Article
+from newswire.models import Article, RelatedLink, StoredPage
 
 FRONT_MATTER_KEYS = (
     # The reference item's keys, in its order:
@@ -135,3 +135,65 @@ def parse_markdown(data: bytes) -> tuple[dict[str, Any], str]:
         raise ValueError("front matter is not a mapping")
     body = text[end + 5 :].removeprefix("\n").removesuffix("\n")
     return meta, body
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _optional(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _time(value: object) -> datetime | None:
+    # YAML reads an unquoted timestamp as a datetime; a quoted one stays a string.
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _related(value: object) -> tuple[RelatedLink, ...]:
+    return tuple(
+        RelatedLink(_text(r.get("title")), _text(r.get("url")), _text(r.get("publisher")) or None)
+        for r in (value if isinstance(value, list) else [])
+        if isinstance(r, dict)
+    )
+
+
+def read_page(data: bytes) -> StoredPage:
+    """A stored page, read back into the values render_markdown wrote. Raises ValueError when
+    `data` is not a page (not UTF-8, no front matter); a value that is missing, or of a type
+    the writer never writes, reads as empty."""
+    try:
+        meta, body = parse_markdown(data)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not YAML: {exc}") from exc
+    return StoredPage(
+        title=_text(meta.get("title")),
+        date=_time(meta.get("date")),
+        description=_text(meta.get("description")),
+        summary=_text(meta.get("summary")),
+        slug=_text(meta.get("slug")),
+        image=_text(meta.get("image")),
+        link=_text(meta.get("link")),
+        source=_text(meta.get("source")),
+        categories=_strings(meta.get("categories")),
+        tags=_strings(meta.get("tags")),
+        draft=bool(meta.get("draft")),
+        lastmod=_time(meta.get("lastmod")),
+        publisher=_optional(meta.get("publisher")),
+        publisher_url=_optional(meta.get("publisher_url")),
+        url_original=_text(meta.get("url_original")),
+        guid=_text(meta.get("guid")),
+        feeds=_strings(meta.get("feed")),
+        related=_related(meta.get("related")),
+        id=None if meta.get("id") is None else str(meta["id"]),
+        body=body,
+    )

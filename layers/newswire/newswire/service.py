@@ -11,35 +11,31 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from newswire.adapters.sqs import SqsFeedQueue
-from newswire.bootstrap import Settings, aws_client, build_ingestor
+from newswire.bootstrap import Settings, build_feed_queue, build_ingestor, build_store
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
 from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch
 from newswire.ingest import Ingestor
-from newswire.models import FeedConfig, FeedResult, FeedStatus, IndexRecord, RunSummary
+from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
 from newswire.ports import StorageError
 from newswire.site.hook import update_site
-
-DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
 
 log = logging.getLogger("newswire.service")
 
 
-def load_lambda_config(settings: Settings, env: Mapping[str, str] = os.environ) -> Config:
-    """The feeds config from an S3 key (FEEDS_CONFIG_KEY) if set, else the bundled file."""
-    key = env.get("FEEDS_CONFIG_KEY")
-    if key:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            body = aws_client("s3", settings).get_object(Bucket=settings.bucket, Key=key)["Body"]
-            text = body.read().decode("utf-8")
-        except (ClientError, BotoCoreError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"s3://{settings.bucket}/{key}: cannot read the feeds file: {exc}"
-            ) from exc
-        return parse_config(text, source=f"s3://{settings.bucket}/{key}")
-    return load_config(env.get("FEEDS_CONFIG", DEFAULT_CONFIG))
+def load_lambda_config(settings: Settings) -> Config:
+    """The feeds config from the bucket (FEEDS_CONFIG_KEY) if set, else the bundled file."""
+    key = settings.feeds_config_key
+    if not key:
+        return load_config(settings.feeds_config)
+    where = f"s3://{settings.bucket}/{key}"
+    try:
+        data = build_store(settings).get(key)
+        if data is None:
+            raise ConfigError(f"{where}: cannot read the feeds file: there is no such object")
+        text = data.decode("utf-8")
+    except (StorageError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the feeds file: {exc}") from exc
+    return parse_config(text, source=where)
 
 
 def feeds_from_event(detail: Mapping[str, Any], config: Config) -> tuple[FeedConfig, ...]:
@@ -67,21 +63,20 @@ def _ingestor(settings: Settings) -> Ingestor:
 
 
 CONFIG_TTL_SECONDS = 60.0
-_config_cache: dict[tuple[str, ...], tuple[float, Settings, Config]] = {}
+_config_cache: dict[Settings, tuple[float, Settings, Config]] = {}
 
 
 def _lambda_settings(env: Mapping[str, str]) -> tuple[Settings, Config]:
     """Settings and feeds config of a Lambda function. Read at most once a minute per warm
     container: a worker's batch of messages must not fetch and parse the config per message,
     and an edited feeds.yaml in S3 still takes effect within a minute."""
-    names = ("CONTENT_BUCKET", "INDEX_TABLE", "FEEDS_CONFIG", "FEEDS_CONFIG_KEY", "FETCH_WORKERS")
-    key = tuple(env.get(name, "") for name in names)
+    # The environment's settings are the cache key: every variable is in them, once.
+    key = Settings.from_env(env)
     cached = _config_cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CONFIG_TTL_SECONDS:
         return cached[1], cached[2]
-    settings = Settings.from_env(env)
-    config = load_lambda_config(settings, env)
-    settings = dataclasses.replace(settings, allow_hosts=config.allow_hosts, enrich=config.enrich)
+    config = load_lambda_config(key)
+    settings = dataclasses.replace(key, allow_hosts=config.allow_hosts, enrich=config.enrich)
     _config_cache[key] = (time.monotonic(), settings, config)
     return settings, config
 
@@ -99,19 +94,17 @@ def run_scheduled(
     feeds = feeds_from_event(detail, config)
     ingestor = _ingestor(settings)
     ids = [f.feed_id for f in feeds]
-    queue_url = env.get("FEEDS_QUEUE_URL")
-    if queue_url:
+    if settings.queue_url:
         states = ingestor.index.get_feed_states(ids)
         plan = plan_dispatch(
             feeds,
             states,
             ingestor.clock(),
-            inline_below=int(env.get("INLINE_FEEDS_BELOW", "20")),
+            inline_below=settings.inline_below,
             queue_available=True,
         )
         if not plan.inline:
-            queue = SqsFeedQueue(aws_client("sqs", settings), queue_url)
-            queue.send([feed_message(f) for f in plan.due])
+            build_feed_queue(settings, settings.queue_url).send([feed_message(f) for f in plan.due])
             return DispatchSummary(
                 dispatched=len(plan.due),
                 waiting=len(plan.waiting),
@@ -119,41 +112,11 @@ def run_scheduled(
                 failing_24h=failing_for_a_day(feeds, states, ingestor.clock()),
             )
     summary = ingestor.run(feeds, seconds_left=seconds_left)
-    pruned = apply_retention(config, ingestor, detail)
-    update_site(
-        summary, ingestor.store, ingestor.index, env, seconds_left=seconds_left, removed=pruned
-    )
+    _update_site(summary, ingestor, settings, seconds_left)
     states = ingestor.index.get_feed_states(ids)
     return dataclasses.replace(
         summary, failing_24h=failing_for_a_day(feeds, states, ingestor.clock())
     )
-
-
-def apply_retention(
-    config: Config, ingestor: Ingestor, detail: Mapping[str, Any]
-) -> list[IndexRecord]:
-    """The scheduled run's `newswire prune`: with `retention` in feeds.yaml, delete the
-    articles older than that (their pages leave the site with the run's own update). Not for
-    an event with its own feed list (a manual run of a few feeds). Never raises: what is not
-    deleted now is deleted by the next run."""
-    if config.retention is None or detail.get("feeds"):
-        return []
-    from newswire.moderation import older_than, prune
-
-    try:
-        deleted, problems = prune(
-            older_than(ingestor.index, ingestor.clock() - config.retention),
-            ingestor.store,
-            ingestor.index,
-        )
-    except StorageError as exc:
-        log.error("retention not applied", extra={"error": str(exc)})
-        return []
-    for problem in problems:
-        log.warning("article not pruned", extra={"error": problem})
-    if deleted:
-        log.info("articles pruned", extra={"articles": len(deleted)})
-    return deleted
 
 
 class FeedFailed(Exception):
@@ -189,7 +152,7 @@ def update_site_after_batch(
     to do (no SITE_URL, nothing changed) or it could not be done. Never raises: the articles
     are stored, and the next build (or `newswire site --full`) catches up."""
     summary = RunSummary.of(tuple(results), 0.0)
-    if not env.get("SITE_URL", "").strip() or not summary.changed:
+    if not summary.changed:
         return None
     try:
         settings, _ = _lambda_settings(env)
@@ -197,7 +160,23 @@ def update_site_after_batch(
     except Exception as exc:  # the batch's articles are safe; the site catches up later
         log.exception("site not updated", extra={"error": repr(exc)})
         return None
-    return update_site(summary, ingestor.store, ingestor.index, env, seconds_left=seconds_left)
+    return _update_site(summary, ingestor, settings, seconds_left)
+
+
+def _update_site(
+    summary: RunSummary,
+    ingestor: Ingestor,
+    settings: Settings,
+    seconds_left: Callable[[], float] | None,
+) -> dict[str, object] | None:
+    return update_site(
+        summary,
+        ingestor.store,
+        ingestor.index,
+        base_url=settings.site_url,
+        options=settings.site,
+        seconds_left=seconds_left,
+    )
 
 
 def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:

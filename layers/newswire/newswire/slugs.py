@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from slugify import slugify
@@ -12,6 +13,19 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 # Hugo gives these file names a meaning: content/<section>/<YYYY>/<MM>/index.md would make the
 # month folder a leaf bundle (hiding every other article in it), _index.md its list page.
 HUGO_RESERVED = frozenset({"index", "_index"})
+_CONTENT_KEY = re.compile(
+    r"^content/(?P<section>[^/]+)/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<slug>[^/]+)\.md$"
+)
+
+
+@dataclass(frozen=True)
+class ContentKey:
+    """The parts of a content key, `content/<section>/<YYYY>/<MM>/<slug>.md`."""
+
+    section: str
+    year: str
+    month: str
+    slug: str
 
 
 def make_slug(title: str, article_id: str) -> str:
@@ -39,3 +53,13 @@ def content_key(section: str, date: datetime, slug: str) -> str:
     if bad or not SLUG_PATTERN.match(section):
         raise ValueError(f"refusing to build a key from {section!r}/{slug!r}")
     return f"content/{section}/{date:%Y}/{date:%m}/{slug}.md"
+
+
+def parse_content_key(key: str) -> ContentKey:
+    """The parts of a key content_key built (section and slug of the slug pattern); raises
+    ValueError for any other key."""
+    match = _CONTENT_KEY.match(key)
+    parts = ContentKey(**match.groupdict()) if match else None
+    if parts is None or not (SLUG_PATTERN.match(parts.section) and SLUG_PATTERN.match(parts.slug)):
+        raise ValueError(f"not a content key: {key!r}")
+    return parts

@@ -26,8 +26,7 @@ from newswire.adapters.dynamodb_items import (
     from_item,
     memberships,
     month_marker_item,
-    serializer,
-    sort_newest_first,
+    replace_actions,
     still,
     stored_of,
     term_items,
@@ -40,6 +39,7 @@ from newswire.models import (
     IndexRecord,
     Taxonomy,
     months_between,
+    newest_first,
     utc_month,
     utc_sort_key,
 )
@@ -207,7 +207,7 @@ class DynamoIndex:
                     f"DynamoDB write of article {record.id}", declined=[TRANSACTION_CANCELLED]
                 ):
                     self.client.transact_write_items(
-                        TransactItems=self._replace_actions(record, keys, stored, expected)
+                        TransactItems=replace_actions(self.table, record, keys, stored, expected)
                     )
                 self._remember(record.id, Stored.of(keys))
                 return True
@@ -220,41 +220,6 @@ class DynamoIndex:
                 stored = self._stored(record.id, item)
         raise StorageError(f"article {record.id} kept changing under concurrent updates")
 
-    def _replace_actions(
-        self,
-        record: IndexRecord,
-        keys: Sequence[str],
-        stored: Stored,
-        expected: IndexRecord | None = None,
-    ) -> list[Any]:
-        article: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": article_item(record, keys),
-        }
-        article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        names = {"#m": "memberships"}
-        values: dict[str, Any] = {}
-        if stored.value is None:
-            condition = "attribute_not_exists(#m)"
-        else:
-            condition = "#m = :m"
-            values[":m"] = {"S": stored.value}
-        if expected is not None:
-            # Optimistic concurrency: the record is still the one the caller decided against.
-            condition += " AND #h = :h AND #f = :f"
-            names.update({"#h": "content_hash", "#f": "feeds"})
-            values[":h"] = {"S": expected.content_hash}
-            values[":f"] = serializer.serialize(list(expected.feeds))
-        article["ConditionExpression"] = condition
-        article["ExpressionAttributeNames"] = names
-        if values:
-            article["ExpressionAttributeValues"] = values
-        deletes = [
-            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
-            for key in sorted(set(stored.keys) - set(keys))
-        ]
-        return [{"Put": article}, *self._puts(term_items(record, keys)), *deletes]
-
     def _stored(self, article_id: str, item: dict[str, Any] | None) -> Stored:
         """The stored article's memberships, from the item a cancelled transaction returned,
         else read (a missing article has none)."""
@@ -262,56 +227,6 @@ class DynamoIndex:
             return stored_of(from_item(item))
         found = list(self._batch_get([f"A#{article_id}"]))
         return stored_of(found[0] if found else {})
-
-    def remove(self, record: IndexRecord) -> None:
-        """One transaction: the article, its slug claim and its term items (the ones its
-        stored `memberships` name, on condition that they are still those)."""
-        claim_owned = True
-        for _ in range(REPLACE_ATTEMPTS):
-            found = list(self._batch_get([f"A#{record.id}"]))
-            if not found:
-                return
-            stored, indexed = stored_of(found[0]), record_from_dict(found[0])
-            article: dict[str, Any] = {
-                "TableName": self.table,
-                "Key": {"pk": {"S": f"A#{record.id}"}},
-            }
-            if stored.value is not None:
-                article["ConditionExpression"] = "#m = :m"
-                article["ExpressionAttributeNames"] = {"#m": "memberships"}
-                article["ExpressionAttributeValues"] = {":m": {"S": stored.value}}
-            claim = {
-                "TableName": self.table,
-                "Key": {"pk": {"S": f"S#{indexed.section}/{indexed.slug}"}},
-                "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
-                "ExpressionAttributeNames": {"#o": "owner"},
-                "ExpressionAttributeValues": {":id": {"S": record.id}},
-            }
-            terms = [
-                {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{k}"}}}}
-                for k in stored.keys
-            ]
-            actions: list[Any] = [
-                {"Delete": article},
-                *([{"Delete": claim}] if claim_owned else []),
-                *terms,
-            ]
-            try:
-                with aws_errors(
-                    f"DynamoDB removal of article {record.id}", declined=[TRANSACTION_CANCELLED]
-                ):
-                    self.client.transact_write_items(TransactItems=actions)
-            except Declined as declined:
-                if declined.reason_codes[:1] == [REASON_CONDITION_FAILED]:
-                    continue  # its terms changed meanwhile: read again
-                if claim_owned and declined.reason_codes[1:2] == [REASON_CONDITION_FAILED]:
-                    claim_owned = False  # the slug is another article's: leave its claim
-                    continue
-                raise
-            with self._hints_lock:
-                self._hints.pop(record.id, None)
-            return
-        raise StorageError(f"article {record.id} kept changing while it was being removed")
 
     def latest(
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
@@ -369,7 +284,8 @@ class DynamoIndex:
                 out.extend(record_from_dict(from_item(i)) for i in page.get("Items", []))
                 if len(out) > limit and out[-1].published < out[limit - 1].published:
                     break
-        return sort_newest_first(out)[:limit]
+        # An index query returns items with equal sort keys in no defined order.
+        return newest_first(out)[:limit]
 
     def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
         if len(term.encode("utf-8")) > MAX_TERM_BYTES:

@@ -60,10 +60,7 @@ def term_key(taxonomy: Taxonomy, term: str) -> str:
 
 
 def memberships(record: IndexRecord) -> list[str]:
-    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS.
-    None for a hidden record: a replace that hides an article deletes its term items."""
-    if record.hidden:
-        return []
+    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS."""
     keys = [
         term_key(taxonomy, term)
         for taxonomy, term in record.terms
@@ -82,19 +79,10 @@ def memberships_value(keys: Sequence[str]) -> str:
     return json.dumps(sorted(keys), ensure_ascii=False, separators=(",", ":"))
 
 
-def sort_newest_first(records: list[IndexRecord]) -> list[IndexRecord]:
-    """By `published` descending, then id ascending: SqliteIndex's order. An index query
-    returns items with equal sort keys in no defined order."""
-    records.sort(key=lambda r: r.id)
-    records.sort(key=lambda r: r.published, reverse=True)  # a stable sort: equal ones keep id order
-    return records
-
-
 def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
     data = record_to_dict(record)
     data["pk"] = f"A#{record.id}"
-    if not record.hidden:  # no `month`: a hidden article stays out of the ByMonth index
-        data["month"] = record.month
+    data["month"] = record.month
     data["memberships"] = memberships_value(keys)
     return to_item(data)
 
@@ -140,3 +128,43 @@ def still(expected: IndexRecord, item: dict[str, Any] | None) -> bool:
     data = from_item(item)
     feeds = tuple(str(f) for f in data.get("feeds", []))
     return (data.get("content_hash"), feeds) == (expected.content_hash, expected.feeds)
+
+
+def replace_actions(
+    table: str,
+    record: IndexRecord,
+    keys: Sequence[str],
+    stored: Stored,
+    expected: IndexRecord | None = None,
+) -> list[Any]:
+    """A replace's transaction: the article, written only if its stored memberships are still
+    `stored` (and, with `expected`, its content hash and feeds are still those), its term
+    items, and the deletion of the term items it no longer has."""
+    article: dict[str, Any] = {
+        "TableName": table,
+        "Item": article_item(record, keys),
+    }
+    article["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    names = {"#m": "memberships"}
+    values: dict[str, Any] = {}
+    if stored.value is None:
+        condition = "attribute_not_exists(#m)"
+    else:
+        condition = "#m = :m"
+        values[":m"] = {"S": stored.value}
+    if expected is not None:
+        # Optimistic concurrency: the record is still the one the caller decided against.
+        condition += " AND #h = :h AND #f = :f"
+        names.update({"#h": "content_hash", "#f": "feeds"})
+        values[":h"] = {"S": expected.content_hash}
+        values[":f"] = serializer.serialize(list(expected.feeds))
+    article["ConditionExpression"] = condition
+    article["ExpressionAttributeNames"] = names
+    if values:
+        article["ExpressionAttributeValues"] = values
+    deletes = [
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": f"T#{record.id}#{key}"}}}}
+        for key in sorted(set(stored.keys) - set(keys))
+    ]
+    puts = [{"Put": {"TableName": table, "Item": item}} for item in term_items(record, keys)]
+    return [{"Put": article}, *puts, *deletes]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newswire.adapters.codec import record_to_dict
-from newswire.bootstrap import Settings, aws_client, build_index, build_store
+from newswire.bootstrap import Settings, build_feed_queue, build_index, build_store
 from newswire.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -161,10 +161,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_redrive(args: argparse.Namespace) -> int:
-    from newswire.adapters.sqs import SqsFeedQueue
-
     settings = Settings(endpoint_url=args.endpoint_url, region=args.region)
-    queue = SqsFeedQueue(aws_client("sqs", settings), args.queue_url)
+    queue = build_feed_queue(settings, args.queue_url)
     moved = queue.redrive(args.dlq_url)
     print(f"moved {moved} message(s) from the dead-letter queue back to the feed queue")
     return EXIT_OK

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from newswire.leases import new_lease_owner
 from newswire.models import IndexRecord, Taxonomy
 from newswire.ports import ArticleIndex, ContentStore, StorageError
-from newswire.render import parse_markdown
+from newswire.render import read_page
+from newswire.site.article import render_article
 from newswire.site.feeds import json_feed, month_sitemap, robots_txt, rss_feed, sitemap_index
+from newswire.site.listings import IndexListings, Listings, MemoryListings
 from newswire.site.options import SiteOptions, normalize_base_url
 from newswire.site.pages import (
     ListPage,
@@ -33,7 +34,6 @@ from newswire.site.pages import (
     asset_pages,
     month_label,
     render_archive,
-    render_article,
     render_list,
     render_not_found,
 )
@@ -42,12 +42,6 @@ from newswire.site.plan import SitePlan, plan_changes
 
 log = logging.getLogger("newswire.site")
 
-TIE_SLACK = 25
-"""Extra records asked of the index for a top-N list, so that articles with the very same
-timestamp at the cut are ordered by the site's own rule (newest first, then id), whatever order
-the backend returns ties in."""
-MONTH_LIMIT = 1_000_000
-"""A month's archive lists all of its articles."""
 ALL_RECORDS = 100_000_000
 SITE_LEASE = "newswire:site-build"
 """The lease that serializes site builds, kept where feed leases are (no feed has this name:
@@ -62,68 +56,6 @@ TERM_KINDS: dict[Taxonomy, tuple[str, str]] = {
     "categories": ("Category", "in the category"),
     "publisher": ("Publisher", "from"),
 }
-
-
-def newest_first(records: Iterable[IndexRecord]) -> list[IndexRecord]:
-    """The one order of every list: newest first, then by id (stable whatever the backend)."""
-    unique = {r.id: r for r in records}
-    by_id = sorted(unique.values(), key=lambda r: r.id)
-    return sorted(by_id, key=lambda r: r.published, reverse=True)
-
-
-class Listings(Protocol):
-    """The lists a page is rendered from, each newest first by `newest_first`."""
-
-    def latest(self, limit: int) -> list[IndexRecord]: ...
-
-    def by_term(self, taxonomy: Taxonomy, term: str, limit: int) -> list[IndexRecord]: ...
-
-    def by_month(self, month: str) -> list[IndexRecord]: ...
-
-
-@dataclass
-class IndexListings:
-    """Listings straight from the index (the incremental build). The latest articles are read
-    once, for the home pages, and the feeds take theirs from the same read."""
-
-    index: ArticleIndex
-    _latest: list[IndexRecord] = field(default_factory=list)
-    _latest_limit: int = 0
-
-    def latest(self, limit: int) -> list[IndexRecord]:
-        if limit > self._latest_limit:
-            self._latest = newest_first(self.index.latest(limit=limit + TIE_SLACK))[:limit]
-            self._latest_limit = limit
-        return self._latest[:limit]
-
-    def by_term(self, taxonomy: Taxonomy, term: str, limit: int) -> list[IndexRecord]:
-        return newest_first(self.index.by_term(taxonomy, term, limit=limit + TIE_SLACK))[:limit]
-
-    def by_month(self, month: str) -> list[IndexRecord]:
-        return newest_first(self.index.by_month(month, limit=MONTH_LIMIT))
-
-
-class MemoryListings:
-    """Listings from every record at once (the full build: one read of the index instead of a
-    query per tag). The same order and limits as IndexListings."""
-
-    def __init__(self, records: Iterable[IndexRecord]) -> None:
-        self.all = newest_first(records)
-        self.terms: dict[tuple[Taxonomy, str], list[IndexRecord]] = {}
-        self.months: dict[str, list[IndexRecord]] = {}
-        for record in self.all:
-            for term in record.terms:
-                self.terms.setdefault(term, []).append(record)
-            self.months.setdefault(record.month, []).append(record)
-
-    def latest(self, limit: int) -> list[IndexRecord]:
-        return self.all[:limit]
-
-    def by_term(self, taxonomy: Taxonomy, term: str, limit: int) -> list[IndexRecord]:
-        return self.terms.get((taxonomy, term), [])[:limit]
-
-    def by_month(self, month: str) -> list[IndexRecord]:
-        return list(self.months.get(month, []))
 
 
 @dataclass
@@ -215,12 +147,12 @@ class _Renderer:
             data = self.store.get(record.key)
             if data is None:
                 raise StorageError(f"{record.key} is indexed but not stored")
-            meta, body = parse_markdown(data)
+            stored = read_page(data)
         except (StorageError, ValueError, UnicodeDecodeError) as exc:
             log.error("article page not built", extra={"key": record.key, "error": str(exc)})
             self.report.failed.append(f"{record.key}: {exc}")
             return None
-        return render_article(record, meta, body, self.options, self.base_url)
+        return render_article(record, stored, self.options, self.base_url)
 
     def paginated(
         self,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -18,10 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from newswire.models import IndexRecord
-from newswire.site.markup import body_links, is_link_list, render_body, safe_url
+from newswire.site.markup import safe_url
 from newswire.site.options import SiteOptions
 from newswire.site.paths import article_path, month_path, relative, term_path
 
@@ -39,8 +36,6 @@ ARTICLE_CACHE = "public, max-age=86400"
 STATIC_CACHE = "public, max-age=3600"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 ENTRY_TAGS = 5
-_TAG = re.compile(r"<[^>]*>")
-SHORT_URL = 48
 
 
 @dataclass(frozen=True)
@@ -169,7 +164,7 @@ class ListPage:
     """Show the first entry large (the home page's top story)."""
 
 
-def _render(
+def render_page(
     template: str,
     options: SiteOptions,
     *,
@@ -197,7 +192,7 @@ def _render(
 
 def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
     here = spec.path
-    body = _render(
+    body = render_page(
         "list.html",
         options,
         canonical=base_url + here,
@@ -223,7 +218,7 @@ def render_archive(months: Sequence[str], options: SiteOptions, base_url: str) -
         years.setdefault(month[:4], []).append(
             {"label": MONTHS[int(month[5:]) - 1], "path": month_path(month)}
         )
-    body = _render(
+    body = render_page(
         "archive.html",
         options,
         canonical=base_url + here,
@@ -238,179 +233,8 @@ def render_not_found(options: SiteOptions, base_url: str) -> Page:
     """The 404 page is served at any missing address, so its links are root-relative (from the
     base URL's path) rather than relative to where it is."""
     root = urlsplit(base_url).path or "/"
-    body = _render("404.html", options, canonical=None, url=lambda t: root + t, current="")
+    body = render_page("404.html", options, canonical=None, url=lambda t: root + t, current="")
     return Page("404.html", body, HTML, STATIC_CACHE)
 
 
 # --- article pages -------------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _item(text: str, href: str | None = None, *, external: bool = True) -> dict[str, Any]:
-    return {"text": text, "href": href, "external": external}
-
-
-def short_url(url: str) -> str:
-    """A long URL as a reader can scan it: host and the start of the path."""
-    parts = urlsplit(url)
-    text = f"{parts.netloc}{parts.path}" if parts.netloc else url
-    if parts.query:
-        text += "?" + parts.query
-    return text if len(text) <= SHORT_URL else text[: SHORT_URL - 1] + "…"
-
-
-def _link_item(url: str) -> dict[str, Any]:
-    return _item(short_url(url), url) if safe_url(url) else _item(url)
-
-
-def article_view(
-    record: IndexRecord, meta: Mapping[str, Any], body: str, options: SiteOptions
-) -> dict[str, Any]:
-    """What the article template shows: every front-matter value, the body and the links."""
-    here = article_path(record)
-
-    def url(target: str) -> str:
-        return relative(here, target)
-
-    title = _text(meta.get("title")) or record.title
-    publisher = _text(meta.get("publisher")) or None
-    link = _text(meta.get("link")) or record.link
-    original = _text(meta.get("url_original"))
-    original_url = next((u for u in (original, link) if u and safe_url(u)), None)
-    related = [
-        {
-            "title": _text(r.get("title")) or _text(r.get("url")),
-            "url": _text(r.get("url")),
-            "safe": safe_url(_text(r.get("url"))),
-            "publisher": _text(r.get("publisher")),
-        }
-        for r in meta.get("related") or []
-        if isinstance(r, Mapping)
-    ]
-    # Google News bodies are the coverage list itself (the story and its related links): shown
-    # once, as "Related coverage" and the link to the original, not twice.
-    known = {link, original, *(r["url"] for r in related)}
-    coverage_only = is_link_list(body) and set(body_links(body)) <= known
-    body_html = (
-        ""
-        if coverage_only or not body.strip()
-        else render_body(body, remote_images=options.remote_images)
-    )
-    image = _text(meta.get("image")) or None
-    tags = [{"label": t, "path": term_path("tags", t)} for t in _strings(meta.get("tags"))]
-    categories = [
-        {"label": c, "path": term_path("categories", c)} for c in _strings(meta.get("categories"))
-    ]
-    lastmod = _parse_time(meta.get("lastmod"))
-    date = _parse_time(meta.get("date")) or record.date
-    month = record.month
-
-    details: list[dict[str, Any]] = [
-        {"label": "Published", "items": [_item(display_time(date))]},
-    ]
-    if lastmod:
-        details.append({"label": "Updated", "items": [_item(display_time(lastmod))]})
-    if publisher:
-        items = [_item(publisher, url(term_path("publisher", publisher)), external=False)]
-        publisher_url = _text(meta.get("publisher_url"))
-        if publisher_url:
-            items.append(_link_item(publisher_url))
-        details.append({"label": "Publisher", "items": items})
-    if original:
-        details.append({"label": "Original article", "items": [_link_item(original)]})
-    details.append({"label": "Link", "items": [_link_item(link)]})
-    if categories:
-        details.append({"label": "Categories", "items": [
-            _item(c["label"], url(c["path"]), external=False) for c in categories
-        ]})  # fmt: skip
-    summary = _text(meta.get("summary")) or _text(meta.get("description"))
-    description = _text(meta.get("description"))
-    # The summary is the lede; the description, usually the summary cut short, only if not.
-    if description and not summary.startswith(description.rstrip("…").rstrip()):
-        details.append({"label": "Description", "items": [_item(description)]})
-    if image:
-        details.append({"label": "Image", "items": [_link_item(image)]})
-    source = _text(meta.get("source"))
-    if source:
-        details.append({"label": "Source feed", "items": [_link_item(source)]})
-    feeds = _strings(meta.get("feed"))
-    if feeds:
-        details.append({"label": "Feeds", "items": [_item(f) for f in feeds]})
-    details.append({"label": "Section", "items": [_item(record.section)]})
-    for label, key in (("Slug", "slug"), ("GUID", "guid"), ("ID", "id")):
-        if _text(meta.get(key)):
-            details.append({"label": label, "items": [_item(_text(meta.get(key)))], "code": True})
-    details.append({"label": "Draft", "items": [_item("yes" if meta.get("draft") else "no")]})
-
-    return {
-        "title": title,
-        "description": _text(meta.get("description")) or _text(meta.get("summary")),
-        "summary": "" if _repeats(summary, body_html) else summary,
-        "section": record.section,
-        "publisher": publisher,
-        "publisher_path": term_path("publisher", publisher) if publisher else "",
-        "datetime": iso_time(date),
-        "when": display_time(date),
-        "lastmod_datetime": iso_time(lastmod) if lastmod else None,
-        "lastmod_when": display_time(lastmod) if lastmod else None,
-        "image": image if image and safe_url(image) else None,
-        "show_image": bool(options.remote_images and image and safe_url(image)),
-        "original_url": original_url,
-        "original_name": publisher or host_of(original_url or ""),
-        "body_html": Markup(body_html),  # noqa: S704 - markdown-it output, raw HTML disabled
-        "related": related,
-        "tags": tags,
-        "categories": categories,
-        "month_path": month_path(month),
-        "month_label": month_label(month),
-        "details": details,
-    }
-
-
-def _plain(text: str) -> str:
-    return " ".join(html.unescape(_TAG.sub(" ", text)).split())
-
-
-def _repeats(summary: str, body_html: str) -> bool:
-    """Whether the body already says the summary (feeds often send the text twice): then the
-    page shows it once, in the body."""
-    start = _plain(summary).rstrip("…").rstrip()
-    return bool(start) and _plain(body_html).startswith(start)
-
-
-def _parse_time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def render_article(
-    record: IndexRecord,
-    meta: Mapping[str, Any],
-    body: str,
-    options: SiteOptions,
-    base_url: str,
-) -> Page:
-    here = article_path(record)
-    page = _render(
-        "article.html",
-        options,
-        canonical=base_url + here,
-        url=lambda target: relative(here, target),
-        current="",
-        a=article_view(record, meta, body, options),
-    )
-    return Page(f"{here}index.html", page, HTML, ARTICLE_CACHE)

@@ -15,6 +15,7 @@ from typing import Final
 from slugify import slugify
 
 from newswire.models import IndexRecord, Taxonomy, check_month
+from newswire.slugs import parse_content_key
 
 TAXONOMY_DIRS: Final[dict[Taxonomy, str]] = {
     "tags": "tags",
@@ -30,19 +31,14 @@ SITE_ROOT_PREFIXES: Final = (
     "page/", "articles/", "tags/", "categories/", "publishers/", "archive/", "css/", "sitemap-",
 )  # fmt: skip
 
-_CONTENT_KEY = re.compile(
-    r"^content/(?P<section>[a-z0-9-]+)/(?P<year>\d{4})/(?P<month>\d{2})/(?P<slug>[a-z0-9-]+)\.md$"
-)
 _CLEAN_TERM = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?$")
 
 
 def article_path(record: IndexRecord) -> str:
     """`articles/<section>/<YYYY>/<MM>/<slug>/`: the Markdown key, mirrored. The key is unique
     and never changes after the first write, so neither does the page's URL."""
-    match = _CONTENT_KEY.match(record.key)
-    if match is None:
-        raise ValueError(f"not a content key: {record.key!r}")
-    return "articles/{section}/{year}/{month}/{slug}/".format(**match.groupdict())
+    key = parse_content_key(record.key)
+    return f"articles/{key.section}/{key.year}/{key.month}/{key.slug}/"
 
 
 def term_slug(term: str) -> str:
