@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import urllib3.util.retry
 
-import newswire.ingest
+import newswire.prepass
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.models import FeedConfig, FeedState, FeedStatus, Fetched, FetchError
 from newswire.netguard import AddressPolicy
@@ -310,7 +310,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(fetched.url)
         return parse_feed(fetched)
 
-    monkeypatch.setattr(newswire.ingest, "parse_feed", counting)
+    monkeypatch.setattr(newswire.prepass, "parse_feed", counting)
     return calls
 
 

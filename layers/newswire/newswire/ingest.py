@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newswire import __version__
 from newswire.decide import decide, index_record
 from newswire.enrich import Enricher, EnrichOptions
 from newswire.fetch import Fetcher
@@ -25,6 +27,7 @@ from newswire.models import (
     FeedResult,
     FeedState,
     FeedStatus,
+    Fetched,
     FetchError,
     IndexRecord,
     NotModified,
@@ -33,8 +36,8 @@ from newswire.models import (
     RunSummary,
 )
 from newswire.normalize import normalize_entry
-from newswire.parse import parse_feed
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
+from newswire.prepass import NewItems, parse_new_items, remembered
 from newswire.render import read_page, render_markdown
 from newswire.slugs import content_key, slug_candidates
 
@@ -172,28 +175,35 @@ class Ingestor:
             ))  # fmt: skip
             return FeedResult(feed.feed_id, feed.url, FeedStatus.NOT_MODIFIED)
         try:
-            parsed = parse_feed(fetched)
+            items = parse_new_items(
+                fetched, known=frozenset(base.fingerprints),
+                salt=fingerprint_salt(feed, fetched), limit=feed.max_items,
+            )  # fmt: skip
         except ParseError as exc:
             return self._failed(feed, base, now, str(exc))
-        for warning in parsed.warnings:
+        for warning in items.warnings:
             log.warning(
                 "feed parsed with a warning", extra={"feed": feed.feed_id, "warning": warning}
             )
 
-        articles, failed = self._normalize(feed, parsed.entries[: feed.max_items], now)
+        articles, prints, failed = self._normalize(feed, items, now)
         # The feed's include/exclude rules, after normalize (they match clean text) and before
-        # anything is decided or written: a filtered item leaves no trace but its count.
+        # anything is decided or written: a filtered item leaves no trace but its count (and
+        # no fingerprint: it is parsed and counted again on the next run, as before).
         kept = [a for a in articles if feed.filters.keeps(a)]
         filtered, articles = len(articles) - len(kept), kept
         counts = dict.fromkeys(Outcome, 0)
+        counts[Outcome.UNCHANGED] = len(items.known)
         written: list[tuple[IndexRecord, IndexRecord | None]] = []
+        committed: list[str] = []
         try:
-            existing = self.index.get_records([a.id for a in articles])
+            existing = self.index.get_records([a.id for a in articles]) if articles else {}
         except StorageError as exc:
             return self._failed(feed, base, now, str(exc))
         for article in articles:
             try:
                 counts[self._commit(article, existing.get(article.id), now, written)] += 1
+                committed.extend(prints.get(article.id, ()))
             except StorageError as exc:
                 failed += 1
                 log.error("article not stored", extra={
@@ -209,11 +219,16 @@ class Ingestor:
             body_hash=body_hash if complete else None,
             last_status="ok" if complete else f"{failed} item(s) failed; retried next run",
             articles_total=base.articles_total + counts[Outcome.NEW],
+            # Only what was committed above: an item that failed is parsed again next run.
+            fingerprints=remembered(
+                (*items.known, *committed), base.fingerprints, limit=_fingerprints_kept(feed)
+            ),
         ))  # fmt: skip
         result = FeedResult(
             feed.feed_id, feed.url, FeedStatus.FETCHED,
             new=counts[Outcome.NEW], updated=counts[Outcome.UPDATED],
             unchanged=counts[Outcome.UNCHANGED], failed_items=failed, filtered=filtered,
+            parsed=items.parsed,
             changed=tuple(new for new, _ in written),
             replaced=tuple(old for _, old in written if old is not None),
         )  # fmt: skip
@@ -221,11 +236,14 @@ class Ingestor:
         return result
 
     def _normalize(
-        self, feed: FeedConfig, entries: Iterable[Any], now: datetime
-    ) -> tuple[list[Article], int]:
+        self, feed: FeedConfig, items: NewItems, now: datetime
+    ) -> tuple[list[Article], dict[str, list[str]], int]:
+        """The articles of the entries, the fingerprints of the items each was made from (a
+        repeated guid is made once, from its first item), and how many entries failed."""
         articles: dict[str, Article] = {}
+        prints: dict[str, list[str]] = {}
         failed = 0
-        for entry in entries:
+        for entry, fingerprint in zip(items.entries, items.fingerprints, strict=True):
             try:
                 article = normalize_entry(entry, feed, now=now)
             except Exception as exc:  # one malformed entry must not cost the feed its others
@@ -233,7 +251,9 @@ class Ingestor:
                 log.warning("entry skipped", extra={"feed": feed.feed_id, "error": repr(exc)})
                 continue
             articles.setdefault(article.id, article)  # duplicate guids: the first one wins
-        return list(articles.values()), failed
+            if fingerprint is not None:
+                prints.setdefault(article.id, []).append(fingerprint)
+        return list(articles.values()), prints, failed
 
     def _commit(
         self,
@@ -324,6 +344,26 @@ class Ingestor:
             # Not saving validators only costs a full fetch next time; nothing is lost, and
             # the lease expires by itself.
             log.error("feed state not saved", extra={"feed": state.feed_id, "error": str(exc)})
+
+
+def fingerprint_salt(feed: FeedConfig, fetched: Fetched) -> bytes:
+    """What an article depends on besides its item's bytes and envelope: the feed's settings
+    that normalize reads, the URL and content type feedparser resolves and decodes with, and
+    newswire's version (a release that changes what normalize makes of the same bytes parses
+    every item once more)."""
+    settings = [
+        __version__, feed.url, feed.feed_id, feed.section, list(feed.categories),
+        list(feed.tags), feed.language, fetched.url, fetched.content_type,
+    ]  # fmt: skip
+    return json.dumps(settings, ensure_ascii=False).encode("utf-8")
+
+
+def _fingerprints_kept(feed: FeedConfig) -> int:
+    """A feed shows at most max_items items to newswire, so the current window always fits;
+    as many again remember items that dropped out lately (feeds re-promote stories), and an
+    older one that comes back costs one parse, never a lost item. The bound keeps the state,
+    read and written with every run, small (DynamoDB bills each KB of an item written)."""
+    return 2 * max(feed.max_items, 1)
 
 
 def _healthy(state: FeedState, **changes: Any) -> FeedState:

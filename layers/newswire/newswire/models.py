@@ -69,6 +69,10 @@ class FeedConfig:
         return self.name
 
 
+FINGERPRINT_CHARS = 12
+"""The width of one item fingerprint (newswire.prepass): the state stores them side by side."""
+
+
 @dataclass(frozen=True)
 class FeedState:
     """What the index remembers about a feed between runs."""
@@ -88,6 +92,9 @@ class FeedState:
     not_before_from_server: bool = False
     """`not_before` came from the server's Retry-After (always honoured), not from newswire's
     own back-off after errors (which an explicitly queued message may override)."""
+    fingerprints: tuple[str, ...] = ()
+    """Fingerprints (newswire.prepass) of the items this feed committed, newest first and
+    bounded: an item whose fingerprint is here is skipped before parsing."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,8 @@ class FeedResult:
     busy: bool = False
     """Skipped because another run holds the feed's lease: nothing failed, but this run did
     not read the feed (the CLI warns and exits non-zero)."""
+    parsed: int = 0
+    """Items handed to feedparser (the others were skipped by their fingerprint)."""
     changed: tuple[IndexRecord, ...] = field(default=(), repr=False)
     """The index records this feed added or replaced, as written: the site rebuilds their pages."""
     replaced: tuple[IndexRecord, ...] = field(default=(), repr=False)

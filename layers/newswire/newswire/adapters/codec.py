@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from newswire.models import FeedState, IndexRecord
+from newswire.models import FINGERPRINT_CHARS, FeedState, IndexRecord
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -81,6 +81,9 @@ def state_to_dict(state: FeedState) -> dict[str, Any]:
         "articles_total": state.articles_total,
         "failing_since": _ts(state.failing_since),
         "not_before_from_server": state.not_before_from_server,
+        # One string of fixed-width tokens: a list would cost DynamoDB bytes per element, and
+        # the state is written with every run.
+        "fingerprints": "".join(state.fingerprints) or None,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -99,4 +102,10 @@ def state_from_dict(data: dict[str, Any]) -> FeedState:
         articles_total=int(data.get("articles_total", 0)),
         failing_since=_dt(data.get("failing_since")),
         not_before_from_server=bool(data.get("not_before_from_server", False)),
+        fingerprints=_tokens(str(data.get("fingerprints") or "")),
     )
+
+
+def _tokens(joined: str) -> tuple[str, ...]:
+    width = FINGERPRINT_CHARS
+    return tuple(joined[i : i + width] for i in range(0, len(joined) - width + 1, width))
