@@ -47,6 +47,39 @@ EVENTS = REPO / "events"
 LOOPBACK = "127.0.0.1"
 
 
+# --- the incremental path equals the full parse, in every test that ingests ----------------
+
+
+@pytest.fixture(autouse=True)
+def incremental_equals_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every body any test ingests is also parsed whole, and the items the incremental path
+    handed on must equal the full parse's (tests/incremental.py). Failures are collected and
+    reported after the test: an assertion inside the run would be caught by its last guard."""
+    import newswire.ingest
+    import newswire.prepass
+    from newswire.models import ParseError
+    from tests.incremental import expected_items, mismatch
+
+    real = newswire.prepass.parse_new_items
+    problems: list[str] = []
+
+    def checked(fetched: Any, *, known: Any, salt: bytes, limit: int) -> newswire.prepass.NewItems:
+        expected = expected_items(fetched, known=known, salt=salt, limit=limit)
+        try:
+            got = real(fetched, known=known, salt=salt, limit=limit)
+        except ParseError as exc:
+            if (problem := mismatch(exc, expected)) is not None:
+                problems.append(f"{fetched.url}: {problem}")
+            raise
+        if (problem := mismatch(got, expected)) is not None:
+            problems.append(f"{fetched.url}: {problem}")
+        return got
+
+    monkeypatch.setattr(newswire.ingest, "parse_new_items", checked)
+    yield
+    assert not problems, "\n".join(problems)
+
+
 # --- template.yaml -------------------------------------------------------------------------
 
 

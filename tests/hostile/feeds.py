@@ -92,3 +92,108 @@ def atom(entries: list[str], *, title: str = "Hostile Atom") -> bytes:
         f"<updated>2026-01-06T09:30:00Z</updated>{''.join(entries)}</feed>"
     )
     return xml.encode("utf-8")
+
+
+def _rss1(items: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        ' xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<channel rdf:about="https://r.example/"><title>RDF</title><link>https://r.example/</link>'
+        f"<dc:language>fr</dc:language></channel>{items}</rdf:RDF>"
+    ).encode()
+
+
+_HARBOUR = "https://gazette.example.org/"
+CORPUS: dict[str, tuple[bytes, str | None]] = {
+    "numbered": (rss(numbered(6)), "application/rss+xml"),
+    "duplicate guids": (
+        rss([*numbered(2), Item(title="Again", guid=f"{_HARBOUR}s/story-1", link=f"{_HARBOUR}x")]),
+        "application/rss+xml",
+    ),
+    "markup and entities": (
+        rss(
+            [
+                Item(
+                    title="<b>Bold</b> & 'quoted' {{< ref x >}}",
+                    link="/relative/path",
+                    guid="1",
+                    description="<p>Caf&eacute; <a href='javascript:alert(1)'>x</a></p>",
+                    content_html="<table><tr><td>1</td></tr></table><img src='/i.png'>",
+                ),
+                Item(
+                    title="Ωμέγα — 東京 — مرحبا",
+                    link=f"{_HARBOUR}u",
+                    guid="2",
+                    permalink=False,
+                    description="x" * 5000,
+                ),
+            ]
+        ),
+        "application/rss+xml; charset=utf-8",
+    ),
+    "media and enclosures": (
+        rss(
+            [
+                Item(
+                    title="Pic",
+                    link=f"{_HARBOUR}p",
+                    guid=f"{_HARBOUR}p",
+                    extra='<media:content url="https://img.example/a.jpg" medium="image"/>'
+                    '<enclosure url="javascript:x" type="image/png" length="1"/>',
+                ),
+                Item(
+                    title="Thumb",
+                    link=f"{_HARBOUR}t",
+                    guid=f"{_HARBOUR}t",
+                    extra='<media:thumbnail url="/thumb.png"/><category>A</category>',
+                ),
+            ],
+            channel_extra="<language>en-gb</language><lastBuildDate>Tue</lastBuildDate>",
+        ),
+        "text/xml",
+    ),
+    "atom xhtml and xml:base": (
+        atom(
+            [
+                atom_entry(
+                    title="A", link="rel/a", entry_id="tag:x,2026:a", content_html="<p>a</p>"
+                ),
+                '<entry xml:base="https://other.example/dir/"><title type="xhtml"><div '
+                'xmlns="http://www.w3.org/1999/xhtml">X <b>y</b></div></title><link href="b"/>'
+                '<id>tag:x,2026:b</id><updated>2026-01-06T09:30:00Z</updated><content type="xhtml">'
+                '<div xmlns="http://www.w3.org/1999/xhtml"><p>b <a href="c">c</a></p></div>'
+                "</content>"
+                "</entry>",
+            ]
+        ).replace(b"<feed ", b'<feed xml:base="https://base.example/" ', 1),
+        "application/atom+xml",
+    ),
+    "rss 1.0": (
+        _rss1(
+            '<item rdf:about="https://r.example/1"><title>Un</title><link>https://r.example/1</link>'
+            "<description>premier</description></item>"
+            '<item rdf:about="https://r.example/2"><title>Deux</title><link>https://r.example/2</link>'
+            "<dc:date>2026-01-06T09:30:00Z</dc:date></item>"
+        ),
+        "application/rdf+xml",
+    ),
+    "channel elements between items": (
+        rss(numbered(2)).replace(b"</item><item>", b"</item><ttl>5</ttl><item>", 1),
+        "application/rss+xml",
+    ),
+    "namespace declared on an item": (
+        rss(
+            [
+                Item(
+                    title="NS",
+                    link=f"{_HARBOUR}ns",
+                    guid=f"{_HARBOUR}ns",
+                    extra='<x:extra xmlns:x="urn:x">v</x:extra>',
+                )
+            ]
+        ),
+        None,
+    ),
+}
+"""Crafted bodies for checks that run on many feeds at once (the incremental path's equality
+with the full parse, among others)."""

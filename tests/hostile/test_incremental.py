@@ -1,0 +1,164 @@
+"""A run costs what is new: items a feed already committed are skipped before parsing (no
+feedparser, no normalize, no index read), new and changed items are parsed, and the
+fingerprints that make the skip are saved only after the items are committed, so a crash
+anywhere loses nothing. On both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import newswire.prepass
+from newswire.models import FeedConfig, FeedStatus, Fetched
+from newswire.parse import ParsedFeed, parse_feed
+from newswire.ports import StorageError
+
+from .backends import Backend, Clock, ProcessDied, Spy
+from .conftest import IngestorFactory
+from .feeds import Item, numbered, rss
+from .server import HostileServer
+from .test_nothing_lost import assert_consistent
+
+STORIES = 10
+
+
+@pytest.fixture
+def parsed_items(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many entries feedparser gave back on each call the ingest path made."""
+    counts: list[int] = []
+
+    def counting(fetched: Fetched) -> ParsedFeed:
+        parsed = parse_feed(fetched)
+        counts.append(len(parsed.entries))
+        return parsed
+
+    monkeypatch.setattr(newswire.prepass, "parse_feed", counting)
+    return counts
+
+
+def moved(items: list[Item], build: str) -> bytes:
+    """The feed as Google News serves it again: a new lastBuildDate, no validators honoured."""
+    return rss(items, channel_extra=f"<lastBuildDate>{build}</lastBuildDate>")
+
+
+def next_round(items: list[Item]) -> list[Item]:
+    """Two new stories on top, one story's text corrected, the rest as they were."""
+    fresh = numbered(2, prefix="Fresh")
+    corrected = Item(**{**items[3].__dict__, "description": "A correction."})
+    return [*fresh, *items[:3], corrected, *items[4:]]
+
+
+def test_only_new_and_changed_items_reach_feedparser(
+    server: HostileServer, backend: Backend, make_ingestor: IngestorFactory, clock: Clock,
+    parsed_items: list[int],
+) -> None:  # fmt: skip
+    items = numbered(STORIES)
+    url = server.feed("/moving", moved(items, "1"), validators=False)
+    feed = FeedConfig(url=url, name="moving")
+    [first] = make_ingestor(backend.make_store(), backend.make_index()).run([feed]).results
+    assert (first.new, first.parsed, parsed_items) == (STORIES, STORIES, [STORIES])
+
+    # The same items under a new lastBuildDate: nothing is parsed, read or written.
+    server.feed("/moving", moved(items, "2"), validators=False)
+    clock.advance(hours=1)
+    store, index = Spy(backend.make_store()), Spy(backend.make_index())
+    [same] = make_ingestor(store.as_store, index.as_index).run([feed]).results
+    assert (same.status, same.new, same.updated, same.unchanged) == (
+        FeedStatus.FETCHED, 0, 0, STORIES
+    )  # fmt: skip
+    assert (same.parsed, parsed_items[1:]) == (0, [])
+    assert index.count("get_records") == 0 and index.writes() == [] and store.calls == []
+
+    # Two new stories and one correction: exactly those three are parsed, read and written.
+    server.feed("/moving", moved(next_round(items), "3"), validators=False)
+    clock.advance(hours=1)
+    store, index = Spy(backend.make_store()), Spy(backend.make_index())
+    [third] = make_ingestor(store.as_store, index.as_index).run([feed]).results
+    assert (third.new, third.updated, third.unchanged, third.failed_items) == (2, 1, 9, 0)
+    assert (third.parsed, parsed_items[1:]) == (3, [3])
+    [(_, (ids,))] = [call for call in index.calls if call[0] == "get_records"]
+    assert len(ids) == 3
+    assert_consistent(backend, STORIES + 2)
+
+
+def test_a_feed_whose_settings_change_is_parsed_again(
+    server: HostileServer, embedded: Backend, make_ingestor: IngestorFactory, clock: Clock,
+    parsed_items: list[int],
+) -> None:  # fmt: skip
+    """An article depends on its feed's settings too (categories here): the same bytes under
+    new settings are not "known", and the articles are updated as a full parse would."""
+    url = server.feed("/f", moved(numbered(3), "1"), validators=False)
+    make_ingestor(embedded.make_store(), embedded.make_index()).run([FeedConfig(url=url, name="f")])
+    server.feed("/f", moved(numbered(3), "2"), validators=False)
+    clock.advance(hours=1)
+    again = FeedConfig(url=url, name="f", categories=("Harbour",))
+    [result] = make_ingestor(embedded.make_store(), embedded.make_index()).run([again]).results
+    assert (result.parsed, result.updated, parsed_items) == (3, 3, [3, 3])
+
+
+FAULTS: dict[str, tuple[str, str, int, BaseException]] = {
+    "dies after the object, before the record": ("index", "add", 1, ProcessDied()),
+    "dies after the records, before the fingerprints": (
+        "index", "save_feed_state", 1, ProcessDied()
+    ),
+    "a record fails": ("index", "add", 2, StorageError("DynamoDB write failed: 500")),
+    "an object fails": ("store", "put_new", 1, StorageError("S3 put failed: InternalError")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+def test_a_crash_before_the_fingerprints_are_saved_loses_nothing(
+    server: HostileServer, backend: Backend, make_ingestor: IngestorFactory, clock: Clock,
+    parsed_items: list[int], fault_name: str,
+) -> None:  # fmt: skip
+    port, method, call, error = FAULTS[fault_name]
+    items = numbered(STORIES)
+    url = server.feed("/moving", moved(items, "1"), validators=False)
+    feed = FeedConfig(url=url, name="moving")
+    make_ingestor(backend.make_store(), backend.make_index()).run([feed])
+
+    server.feed("/moving", moved(next_round(items), "2"), validators=False)
+    clock.advance(hours=1)
+    store, index = Spy(backend.make_store()), Spy(backend.make_index())
+    (store if port == "store" else index).fail(method, error, on_call=call)
+    broken = make_ingestor(store.as_store, index.as_index)
+    if isinstance(error, ProcessDied):
+        with pytest.raises(ProcessDied):
+            broken.run([feed])
+    else:
+        [result] = broken.run([feed]).results
+        assert result.failed_items == 1
+
+    # The next run parses again whatever the broken one did not get to commit its fingerprint
+    # for, and ends with every story stored once.
+    clock.advance(hours=1)
+    [result] = make_ingestor(backend.make_store(), backend.make_index()).run([feed]).results
+    assert result.failed_items == 0
+    assert 1 <= result.parsed <= 3
+    assert_consistent(backend, STORIES + 2)
+    stored = backend.make_index().get_feed_state("moving")
+    # Every current item, and the corrected story's earlier version (kept within the bound).
+    assert stored is not None and len(stored.fingerprints) == STORIES + 3
+
+    # And the run after that parses nothing.
+    server.feed("/moving", moved(next_round(items), "3"), validators=False)
+    clock.advance(hours=1)
+    [quiet] = make_ingestor(backend.make_store(), backend.make_index()).run([feed]).results
+    assert (quiet.parsed, quiet.new, quiet.updated, quiet.unchanged) == (0, 0, 0, STORIES + 2)
+
+
+def test_fingerprints_are_saved_after_the_items_they_stand_for(
+    server: HostileServer, embedded: Backend, make_ingestor: IngestorFactory
+) -> None:
+    journal: list[tuple[str, str, tuple[Any, ...]]] = []
+    store = Spy(embedded.make_store(), journal=journal, label="store")
+    index = Spy(embedded.make_index(), journal=journal, label="index")
+    url = server.feed("/f", moved(numbered(3), "1"), validators=False)
+    make_ingestor(store.as_store, index.as_index).run([FeedConfig(url=url, name="f")])
+    calls = [(label, name) for label, name, _ in journal if name != "get_records"]
+    saves = [i for i, (_, name) in enumerate(calls) if name == "save_feed_state"]
+    writes = [i for i, (_, name) in enumerate(calls) if name in {"put_new", "add"}]
+    assert len(writes) == 6 and saves == [len(calls) - 1] and max(writes) < saves[0]
+    [(_, _, (state,))] = [entry for entry in journal if entry[1] == "save_feed_state"]
+    assert len(state.fingerprints) == 3
