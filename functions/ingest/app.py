@@ -2,17 +2,17 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newswire.service import metric_values, run_scheduled
+from newswire.tracing import handler_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = handler_tracer()
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
 
@@ -20,10 +20,10 @@ copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The event's `detail` only: Powertools' EventBridgeEvent would import every data class.
     summary = run_scheduled(
-        event.detail or {},
+        event.get("detail") or {},
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
     for name, value in metric_values(summary).items():

@@ -4,7 +4,7 @@ the batch, the site's pages that the batch's changed articles appear on are rebu
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -18,9 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newswire.models import FeedResult
 from newswire.service import FeedFailed, ingest_message, update_site_after_batch
+from newswire.tracing import handler_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = handler_tracer()
 metrics = Metrics()
 # A batch whose every feed failed is still a normal return (its messages are retried, then go
 # to the DLQ), so the Errors alarm stays for crashes and timeouts.
