@@ -115,7 +115,7 @@ class Spy:
 
     def writes(self) -> list[str]:
         """The names of the mutating calls made, in order."""
-        mutating = {"put", "put_new", "add", "replace"}
+        mutating = {"put", "put_new", "add", "replace", "write_many"}
         with self._lock:
             return [name for name, _ in self.calls if name in mutating]
 

@@ -97,13 +97,14 @@ def test_a_feed_whose_settings_change_is_parsed_again(
     assert (result.parsed, result.updated, parsed_items) == (3, 3, [3, 3])
 
 
-FAULTS: dict[str, tuple[str, str, int, BaseException]] = {
-    "dies after the object, before the record": ("index", "add", 1, ProcessDied()),
+# (port, method, call, error, items failed in the broken run)
+FAULTS: dict[str, tuple[str, str, int, BaseException, int]] = {
+    "dies after the objects, before the records": ("index", "write_many", 1, ProcessDied(), 0),
     "dies after the records, before the fingerprints": (
-        "index", "save_feed_state", 1, ProcessDied()
+        "index", "save_feed_state", 1, ProcessDied(), 0
     ),
-    "a record fails": ("index", "add", 2, StorageError("DynamoDB write failed: 500")),
-    "an object fails": ("store", "put_new", 1, StorageError("S3 put failed: InternalError")),
+    "the records fail": ("index", "write_many", 1, StorageError("DynamoDB write failed"), 3),
+    "an object fails": ("store", "put_new", 1, StorageError("S3 put failed: InternalError"), 1),
 }  # fmt: skip
 
 
@@ -112,7 +113,7 @@ def test_a_crash_before_the_fingerprints_are_saved_loses_nothing(
     server: HostileServer, backend: Backend, make_ingestor: IngestorFactory, clock: Clock,
     parsed_items: list[int], fault_name: str,
 ) -> None:  # fmt: skip
-    port, method, call, error = FAULTS[fault_name]
+    port, method, call, error, failed = FAULTS[fault_name]
     items = numbered(STORIES)
     url = server.feed("/moving", moved(items, "1"), validators=False)
     feed = FeedConfig(url=url, name="moving")
@@ -128,7 +129,7 @@ def test_a_crash_before_the_fingerprints_are_saved_loses_nothing(
             broken.run([feed])
     else:
         [result] = broken.run([feed]).results
-        assert result.failed_items == 1
+        assert result.failed_items == failed
 
     # The next run parses again whatever the broken one did not get to commit its fingerprint
     # for, and ends with every story stored once.
@@ -137,7 +138,7 @@ def test_a_crash_before_the_fingerprints_are_saved_loses_nothing(
     assert result.failed_items == 0
     assert 1 <= result.parsed <= 3
     assert_consistent(backend, STORIES + 2)
-    stored = backend.make_index().get_feed_state("moving")
+    stored = backend.make_index().get_feed_states(["moving"]).get("moving")
     # Every current item, and the corrected story's earlier version (kept within the bound).
     assert stored is not None and len(stored.fingerprints) == STORIES + 3
 
@@ -158,7 +159,52 @@ def test_fingerprints_are_saved_after_the_items_they_stand_for(
     make_ingestor(store.as_store, index.as_index).run([FeedConfig(url=url, name="f")])
     calls = [(label, name) for label, name, _ in journal if name != "get_records"]
     saves = [i for i, (_, name) in enumerate(calls) if name == "save_feed_state"]
-    writes = [i for i, (_, name) in enumerate(calls) if name in {"put_new", "add"}]
-    assert len(writes) == 6 and saves == [len(calls) - 1] and max(writes) < saves[0]
+    writes = [i for i, (_, name) in enumerate(calls) if name in {"put_new", "write_many"}]
+    assert len(writes) == 4 and saves == [len(calls) - 1] and max(writes) < saves[0]
     [(_, _, (state,))] = [entry for entry in journal if entry[1] == "save_feed_state"]
     assert len(state.fingerprints) == 3
+
+
+def test_a_feed_is_indexed_in_one_sqlite_transaction(
+    server: HostileServer, embedded: Backend, make_ingestor: IngestorFactory
+) -> None:
+    index = embedded.make_index()
+    statements: list[str] = []
+    index._db.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    url = server.feed("/f", moved(numbered(STORIES), "1"), validators=False)
+    [result] = (
+        make_ingestor(embedded.make_store(), index).run([FeedConfig(url=url, name="f")]).results
+    )
+    assert result.new == STORIES
+    assert sum(1 for s in statements if s.startswith("BEGIN IMMEDIATE")) == 1
+    assert sum(1 for s in statements if s.startswith("INSERT INTO articles")) == STORIES
+    assert_consistent(embedded, STORIES)
+
+
+def test_write_many_reports_each_write(backend: Backend) -> None:
+    """One result per write: an article already recorded and a slug another article claimed
+    come back False with nothing of theirs stored, and the others are written."""
+    from datetime import UTC, datetime
+
+    from newswire.models import IndexRecord
+    from newswire.ports import IndexWrite
+
+    def record(article_id: str, slug: str, content: str = "h1") -> IndexRecord:
+        return IndexRecord(
+            id=article_id, key=f"content/news/2026/01/{slug}.md", section="news", slug=slug,
+            title=article_id, date=datetime(2026, 1, 6, tzinfo=UTC), link="", feeds=("f",),
+            content_hash=content,
+        )  # fmt: skip
+
+    index = backend.make_index()
+    assert index.add(record("a", "alpha"))
+    results = index.write_many([
+        IndexWrite(record("a", "alpha"), new=True),
+        IndexWrite(record("b", "alpha"), new=True),
+        IndexWrite(record("c", "gamma"), new=True),
+        IndexWrite(record("a", "alpha", "h2"), new=False, expected=record("a", "alpha")),
+        IndexWrite(record("c", "gamma", "h3"), new=False, expected=record("c", "gamma", "old")),
+    ])  # fmt: skip
+    assert results == [False, False, True, True, False]
+    stored = backend.make_index().get_records(["a", "b", "c"])
+    assert {k: v.content_hash for k, v in stored.items()} == {"a": "h2", "c": "h1"}

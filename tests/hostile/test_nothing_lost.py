@@ -58,8 +58,11 @@ class Fault:
 
 FAULTS = {
     "store put fails": Fault("store", "put_new", 2, StorageError("S3 put failed: InternalError")),
-    "index add fails": Fault("index", "add", 2, StorageError("DynamoDB write failed: 500")),
-    "dies after the object, before the record": Fault("index", "add", 2, ProcessDied()),
+    # A feed's records go in one write_many (one SQLite transaction): all of them or none.
+    "index write fails": Fault(
+        "index", "write_many", 1, StorageError("DynamoDB write failed: 500")
+    ),
+    "dies after the objects, before the records": Fault("index", "write_many", 1, ProcessDied()),
     "dies after the records, before the validators": Fault(
         "index", "save_feed_state", 1, ProcessDied()
     ),
@@ -67,8 +70,8 @@ FAULTS = {
 # (new, unchanged) of the first run, when it ends at all, and of the run after it.
 EXPECTED: dict[str, tuple[tuple[int, int] | None, tuple[int, int]]] = {
     "store put fails": ((4, 1), (1, 4)),
-    "index add fails": ((4, 1), (1, 4)),
-    "dies after the object, before the record": (None, (4, 1)),
+    "index write fails": ((0, 5), (5, 0)),
+    "dies after the objects, before the records": (None, (5, 0)),
     "dies after the records, before the validators": (None, (0, 5)),
 }
 
@@ -97,7 +100,7 @@ def test_a_failure_after_any_step_is_completed_by_the_next_run(
         state = backend.make_index().get_feed_states(["wire"]).get("wire")
         assert state is not None
         assert (state.etag, state.last_modified, state.body_hash) == (None, None, None)
-        assert state.last_status == "1 item(s) failed; retried next run"
+        assert state.last_status == f"{first_counts[1]} item(s) failed; retried next run"
 
     # The next scheduled run, in a new process (new adapters), an hour later.
     clock.advance(hours=1)
@@ -119,7 +122,7 @@ def test_a_failure_after_any_step_is_completed_by_the_next_run(
 
 
 @pytest.mark.parametrize(
-    ("port", "method"), [("store", "put"), ("index", "replace")], ids=["object", "record"]
+    ("port", "method"), [("store", "put"), ("index", "write_many")], ids=["object", "record"]
 )
 def test_a_failed_update_is_completed_by_the_next_run(
     server: HostileServer, backend: Backend, make_ingestor: IngestorFactory, clock: Clock,
@@ -314,10 +317,10 @@ def test_concurrent_updates_of_one_article_keep_every_feed(
     barrier = threading.Barrier(2)
 
     def both_have_read(number: int, args: tuple[Any, ...]) -> None:
-        if number <= 2:  # the two first replaces; the loser's retry goes straight through
+        if number <= 2:  # each feed's batched write; the loser's retry goes straight through
             barrier.wait(timeout=5)
 
-    index.before("replace", both_have_read)
+    index.before("write_many", both_have_read)
     make_ingestor(backend.make_store(), index.as_index, workers=2).run(feeds[1:])
 
     [record] = backend.records().values()

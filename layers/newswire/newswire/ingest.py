@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newswire import __version__
-from newswire.decide import decide, index_record
+from newswire.commit import Committer
 from newswire.enrich import Enricher, EnrichOptions
 from newswire.fetch import Fetcher
 from newswire.leases import new_lease_owner
@@ -36,16 +36,13 @@ from newswire.models import (
     RunSummary,
 )
 from newswire.normalize import normalize_entry
-from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
+from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.prepass import NewItems, parse_new_items, remembered
-from newswire.render import read_page, render_markdown
-from newswire.slugs import content_key, slug_candidates
 
 log = logging.getLogger("newswire.ingest")
 
 BACKOFF_AFTER_ERRORS = 3
 MAX_BACKOFF = timedelta(hours=24)
-COMMIT_ATTEMPTS = 3
 RUN_MARGIN_SECONDS = 10.0
 
 
@@ -200,15 +197,12 @@ class Ingestor:
             existing = self.index.get_records([a.id for a in articles]) if articles else {}
         except StorageError as exc:
             return self._failed(feed, base, now, str(exc))
-        for article in articles:
-            try:
-                counts[self._commit(article, existing.get(article.id), now, written)] += 1
-                committed.extend(prints.get(article.id, ()))
-            except StorageError as exc:
-                failed += 1
-                log.error("article not stored", extra={
-                    "feed": feed.feed_id, "article": article.id, "error": str(exc)
-                })  # fmt: skip
+        committer = Committer(self.store, self.index, self._enricher)
+        done, failed_writes = committer.commit_all(feed, articles, existing, now, written)
+        failed += failed_writes
+        for article_id, outcome in done.items():
+            counts[outcome] += 1
+            committed.extend(prints.get(article_id, ()))
         # Validators are saved last, and only when every item was committed: otherwise the
         # next run must fetch the whole body again to retry what failed.
         complete = failed == 0
@@ -254,68 +248,6 @@ class Ingestor:
             if fingerprint is not None:
                 prints.setdefault(article.id, []).append(fingerprint)
         return list(articles.values()), prints, failed
-
-    def _commit(
-        self,
-        article: Article,
-        existing: IndexRecord | None,
-        now: datetime,
-        written: list[tuple[IndexRecord, IndexRecord | None]],
-    ) -> Outcome:
-        """Store and index one article; appends (new record, replaced record) to `written`."""
-        for _ in range(COMMIT_ATTEMPTS):
-            decision = decide(article, existing, now)
-            if decision.outcome is Outcome.UNCHANGED:
-                return Outcome.UNCHANGED
-            if self._enricher is not None:
-                decision = dataclasses.replace(
-                    decision, article=self._enricher.enrich(decision.article)
-                )
-            if decision.outcome is Outcome.UPDATED:
-                assert decision.key is not None
-                record = index_record(decision.article, decision.key, now)
-                self.store.put(decision.key, render_markdown(decision.article))
-                if self.index.replace(record, expected=existing):
-                    written.append((record, existing))
-                    return Outcome.UPDATED
-                # Another feed's run updated this article meanwhile (the same story in two
-                # feeds): read it again and merge, rather than drop that feed.
-                existing = self.index.get_records([article.id]).get(article.id)
-                continue
-            added = self._write_new(decision.article, now)
-            if added is not None:
-                written.append((added, None))
-                return Outcome.NEW
-            # Another run recorded this article meanwhile: decide again against its record.
-            existing = self.index.get_records([article.id]).get(article.id)
-        raise StorageError(f"article {article.id} kept changing under concurrent runs")
-
-    def _write_new(self, article: Article, now: datetime) -> IndexRecord | None:
-        """Write the object, then the index record. None if another run indexed it first."""
-        for slug in slug_candidates(article.slug, article.id):
-            candidate = dataclasses.replace(article, slug=slug)
-            key = content_key(candidate.section, candidate.date, slug)
-            body = render_markdown(candidate)
-            if not self.store.put_new(key, body):
-                owner = self._owner(key)
-                if owner != article.id:
-                    continue  # another article holds this key: try the next slug
-                self.store.put(key, body)  # our own earlier write that was never indexed
-            record = index_record(candidate, key, now)
-            try:
-                return record if self.index.add(record) else None
-            except SlugTaken:
-                continue
-        raise StorageError(f"no free slug for article {article.id} ({article.slug})")
-
-    def _owner(self, key: str) -> str | None:
-        data = self.store.get(key)
-        if data is None:
-            raise StorageError(f"{key} was reported as existing but cannot be read; retry later")
-        try:
-            return read_page(data).id
-        except ValueError:
-            return None
 
     def _failed(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +17,15 @@ class StorageError(Exception):
 
 class SlugTaken(StorageError):
     """The slug claim for a section/slug belongs to another article."""
+
+
+@dataclass(frozen=True)
+class IndexWrite:
+    """One article's index write of a batch: a new record, or a replacement of `expected`."""
+
+    record: IndexRecord
+    new: bool
+    expected: IndexRecord | None = None
 
 
 class ContentStore(Protocol):
@@ -81,6 +91,14 @@ class ArticleIndex(Protocol):
         With `expected` (the record as the caller read it), only if the stored record still
         has its content hash and feeds: False, and nothing written, when another writer changed
         it in between (the caller reads again and decides again). True when written."""
+        ...
+
+    def write_many(self, writes: Sequence[IndexWrite]) -> list[bool]:
+        """Apply each write in order, as `add` (when `expected` is None and `new`) or `replace`
+        would; in one transaction where the backend has one that fits (SQLite), else one call
+        each. One result per write: True where written, False where add or replace would have
+        returned False or raised SlugTaken (nothing of that write is stored: the caller reads
+        again and decides again)."""
         ...
 
     def latest(

@@ -43,7 +43,7 @@ from newswire.models import (
     utc_month,
     utc_sort_key,
 )
-from newswire.ports import SlugTaken, StorageError
+from newswire.ports import IndexWrite, SlugTaken, StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -188,6 +188,20 @@ class DynamoIndex:
         if month in self._marked_months:
             return []
         return self._puts([month_marker_item(month)])
+
+    def write_many(self, writes: Sequence[IndexWrite]) -> list[bool]:
+        # One transaction per article, as add and replace: a DynamoDB transaction holds at most
+        # 100 items, and one article's is already ~12 (its terms), so a feed's do not fit.
+        results: list[bool] = []
+        for write in writes:
+            try:
+                if write.new and write.expected is None:
+                    results.append(self.add(write.record))
+                else:
+                    results.append(self.replace(write.record, expected=write.expected))
+            except SlugTaken:
+                results.append(False)
+        return results
 
     def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
         """One transaction: the article, its term items, and the deletion of the term items it

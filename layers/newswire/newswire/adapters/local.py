@@ -20,7 +20,7 @@ from newswire.adapters.codec import (
 )
 from newswire.leases import holder_is_gone
 from newswire.models import FeedState, IndexRecord, Taxonomy, utc_sort_key
-from newswire.ports import SlugTaken, StorageError
+from newswire.ports import IndexWrite, SlugTaken, StorageError
 
 log = logging.getLogger("newswire.index")
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
@@ -172,51 +172,75 @@ class SqliteIndex:
         return found
 
     def add(self, record: IndexRecord) -> bool:
-        claim = f"{record.section}/{record.slug}"
         try:
             with self._lock, self._db:
                 # IMMEDIATE takes the write lock before the checks, so another process on the
                 # same file cannot slip in between check and insert.
                 self._db.execute("BEGIN IMMEDIATE")
-                if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (record.id,)).fetchone():
-                    return False
-                row = self._db.execute(
-                    "SELECT owner FROM slug_claims WHERE claim = ?", (claim,)
-                ).fetchone()
-                if row and row[0] != record.id:
-                    raise SlugTaken(f"slug {claim} belongs to article {row[0]}")
-                self._db.execute(
-                    "INSERT OR REPLACE INTO slug_claims (claim, owner) VALUES (?, ?)",
-                    (claim, record.id),
-                )
-                self._db.execute(
-                    "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
-                    (record.id, record.published, json.dumps(record_to_dict(record))),
-                )
+                return self._add(record)
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
-        return True
 
     def replace(self, record: IndexRecord, *, expected: IndexRecord | None = None) -> bool:
         try:
             with self._lock, self._db:
                 self._db.execute("BEGIN IMMEDIATE")
-                if expected is not None:
-                    row = self._db.execute(
-                        "SELECT data FROM articles WHERE id = ?", (record.id,)
-                    ).fetchone()
-                    stored = record_from_dict(json.loads(row[0])) if row else None
-                    if stored is None or (stored.content_hash, stored.feeds) != (
-                        expected.content_hash,
-                        expected.feeds,
-                    ):
-                        return False
-                self._db.execute(
-                    "UPDATE articles SET published = ?, data = ? WHERE id = ?",
-                    (record.published, json.dumps(record_to_dict(record)), record.id),
-                )
+                return self._replace(record, expected)
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
+
+    def write_many(self, writes: Sequence[IndexWrite]) -> list[bool]:
+        # One transaction for a feed's articles: one commit (and one WAL sync point) instead
+        # of one per article; the objects were all written before, so the order holds.
+        results: list[bool] = []
+        try:
+            with self._lock, self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                for write in writes:
+                    try:
+                        if write.new and write.expected is None:
+                            results.append(self._add(write.record))
+                        else:
+                            results.append(self._replace(write.record, write.expected))
+                    except SlugTaken:
+                        results.append(False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+        return results
+
+    def _add(self, record: IndexRecord) -> bool:
+        """add's work inside a write transaction the caller holds."""
+        claim = f"{record.section}/{record.slug}"
+        if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (record.id,)).fetchone():
+            return False
+        row = self._db.execute("SELECT owner FROM slug_claims WHERE claim = ?", (claim,)).fetchone()
+        if row and row[0] != record.id:
+            raise SlugTaken(f"slug {claim} belongs to article {row[0]}")
+        self._db.execute(
+            "INSERT OR REPLACE INTO slug_claims (claim, owner) VALUES (?, ?)", (claim, record.id)
+        )
+        self._db.execute(
+            "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
+            (record.id, record.published, json.dumps(record_to_dict(record))),
+        )
+        return True
+
+    def _replace(self, record: IndexRecord, expected: IndexRecord | None) -> bool:
+        """replace's work inside a write transaction the caller holds."""
+        if expected is not None:
+            row = self._db.execute(
+                "SELECT data FROM articles WHERE id = ?", (record.id,)
+            ).fetchone()
+            stored = record_from_dict(json.loads(row[0])) if row else None
+            if stored is None or (stored.content_hash, stored.feeds) != (
+                expected.content_hash,
+                expected.feeds,
+            ):
+                return False
+        self._db.execute(
+            "UPDATE articles SET published = ?, data = ? WHERE id = ?",
+            (record.published, json.dumps(record_to_dict(record)), record.id),
+        )
         return True
 
     def latest(
