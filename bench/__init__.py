@@ -1,1 +1,1 @@
-"""newswire's benchmark (issue 7): `make bench` runs every figure and writes bench/README.md."""
+"""newswire's benchmark (issues 7 and 13): `make bench` writes bench/README.md."""

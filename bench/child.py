@@ -66,11 +66,18 @@ def newswire_embedded(args: Args) -> Args:
         workers=args.get("workers") or Settings().workers,
     )
     ingestor = build_ingestor(settings)
+    transactions: list[str] = []
+    if args.get("count_transactions"):
+        # SQLite's trace callback sees every statement; only write transactions are kept.
+        ingestor.index._db.set_trace_callback(  # type: ignore[attr-defined]
+            lambda sql: transactions.append(sql) if sql.startswith("BEGIN IMMEDIATE") else None
+        )
     feeds = feed_configs(args)
     started, cpu = time.perf_counter(), time.process_time()
     summary = ingestor.run(feeds)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
+        "write_transactions": len(transactions),
         "wall_s": wall,
         "cpu_s": cpu,
         "workers": ingestor.workers,
@@ -106,14 +113,67 @@ def reader_peer(args: Args) -> Args:
     }
 
 
+# --- figure 7: moving feeds, one process per scheduled run ---------------------------------
+
+
+def newswire_round(args: Args) -> Args:
+    """One scheduled run of newswire on the embedded backend (a fresh process, as each run is),
+    after switching the feed server to round `round`."""
+    from bench.procs import set_round
+    from newswire.bootstrap import Settings, build_ingestor
+
+    set_round(args["base_url"], args["round"])
+    settings = Settings(
+        site_dir=Path(args["site_dir"]), allow_hosts=(LOOPBACK,), workers=args["workers"]
+    )
+    ingestor = build_ingestor(settings)
+    feeds = feed_configs(args)
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = ingestor.run(feeds)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "counts": summary.counts,
+        "parsed_items": sum(r.parsed for r in summary.results),
+        "errors": [r.error for r in summary.results if r.error][:5],
+    }
+
+
+def reader_round(args: Args) -> Args:
+    """The same for reader 3.26: update_feeds(scheduled=False), as its default skips feeds
+    updated within the hour."""
+    from reader import make_reader
+
+    from bench.procs import set_round
+
+    set_round(args["base_url"], args["round"])
+    reader = make_reader(args["db"])
+    for feed in feed_configs(args):
+        reader.add_feed(feed.url, exist_ok=True)
+    before = reader.get_entry_counts().total or 0
+    started, cpu = time.perf_counter(), time.process_time()
+    reader.update_feeds(workers=int(args["workers"]), scheduled=False)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = reader.get_entry_counts().total or 0
+    broken = reader.get_feed_counts(broken=True).total
+    reader.close()
+    return {"wall_s": wall, "cpu_s": cpu, "new": after - before, "broken": broken}
+
+
 # Where a profile's time goes, by pipeline stage: (label, file suffix, function name).
 STAGES = (
     ("fetch (HTTP, incl. waiting)", "newswire/fetch.py", "fetch"),
+    ("pre-pass (split + fingerprints)", "newswire/prepass.py", "split_items"),
     ("parse (feedparser)", "newswire/parse.py", "parse_feed"),
     ("normalize", "newswire/normalize.py", "normalize_entry"),
     ("render (YAML + Markdown)", "newswire/render.py", "render_markdown"),
     ("store: put_new (files)", "newswire/adapters/local.py", "put_new"),
-    ("index: add (SQLite)", "newswire/adapters/local.py", "add"),
+    (
+        "index: write_many (SQLite, one transaction per feed)",
+        "newswire/adapters/local.py",
+        "write_many",
+    ),
     ("index: get_records", "newswire/adapters/local.py", "get_records"),
     ("decide", "newswire/decide.py", "decide"),
 )
@@ -238,6 +298,62 @@ def _written_keys(operation: str, params: dict[str, Any]) -> list[str]:
     return keys
 
 
+def _value_size(value: dict[str, Any]) -> int:
+    """A DynamoDB attribute value's billed size in bytes (the published sizing rules)."""
+    (kind, data), *_ = value.items()
+    if kind == "S":
+        return len(str(data).encode("utf-8"))
+    if kind == "N":
+        return (len(str(data).lstrip("-").replace(".", "")) + 1) // 2 + 1
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in data)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in data.items())
+    return sum(len(str(v).encode("utf-8")) for v in data)  # SS, NS, BS
+
+
+def _item_units(attributes: dict[str, Any]) -> int:
+    """Write units of one item of these attributes: one per started KB."""
+    size = sum(len(k.encode("utf-8")) + _value_size(v) for k, v in attributes.items())
+    return max(1, -(-size // 1024))
+
+
+def _write_units(operation: str, params: dict[str, Any]) -> int:
+    """The write units a request is billed, from what it carries: an item put is billed by
+    its size; an update or delete by the key and values it sends (at least 1; DynamoDB bills
+    the larger of the item before and after, which the request does not show); a
+    transaction twice that; a condition check no write units."""
+    if operation == "PutItem":
+        return _item_units(params["Item"])
+    if operation == "UpdateItem":
+        values = params.get("ExpressionAttributeValues", {})
+        return _item_units({**params["Key"], **values})
+    if operation == "DeleteItem":
+        return 1
+    if operation == "TransactWriteItems":
+        units = 0
+        for action in params["TransactItems"]:
+            (kind, body), *_ = action.items()
+            if kind == "Put":
+                units += 2 * _item_units(body["Item"])
+            elif kind == "Update":
+                units += 2 * _item_units(
+                    {**body["Key"], **body.get("ExpressionAttributeValues", {})}
+                )
+            elif kind == "Delete":
+                units += 2
+        return units
+    return sum(  # BatchWriteItem
+        _item_units(r["PutRequest"]["Item"]) if "PutRequest" in r else 1
+        for requests in params.get("RequestItems", {}).values()
+        for r in requests
+    )
+
+
 def _kind_of(key: str) -> str:
     """What an item is, from its partition key's prefix (the table layout)."""
     prefix = key.split("#", 1)[0] if "#" in key else ""
@@ -260,6 +376,7 @@ class RequestCounter:
         self.writes_by_kind: Counter[str] = Counter()  # write requests touching each kind
         self.items_written: Counter[str] = Counter()  # items written, by kind (all requests)
         self.items_per_transaction: list[int] = []
+        self.write_units = 0  # estimated from the requests' items (see _write_units)
         self._hooks: list[tuple[Any, str, Callable[..., None]]] = []
 
     def attach(self, client: Any) -> None:
@@ -296,6 +413,7 @@ class RequestCounter:
             for kind in set(kinds):
                 self.writes_by_kind[kind] += 1
             self.items_written.update(kinds)
+            self.write_units += _write_units(operation, params)
             if operation == "TransactWriteItems":
                 self.items_per_transaction.append(len(keys))
 
@@ -308,19 +426,20 @@ class RequestCounter:
             "writes_by_kind": dict(self.writes_by_kind),
             "items_written": dict(self.items_written),
             "items_per_transaction": self.items_per_transaction,
+            "write_units": self.write_units,
         }
 
 
 def newswire_aws(args: Args) -> Args:
     """Two runs on the same feeds against moto's server: the first run, then the steady state."""
-    import newswire.ingest
+    import newswire.prepass
     from newswire.bootstrap import Settings, build_ingestor
 
     create_backend(args["endpoint"], args["bucket"], args["table"])
     parsed: list[str] = []
-    namespace = vars(newswire.ingest)
+    namespace = vars(newswire.prepass)
     if "parse_feed" not in namespace:
-        raise SystemExit("newswire.ingest no longer imports parse_feed: update bench.child")
+        raise SystemExit("newswire.prepass no longer imports parse_feed: update bench.child")
     real_parse = namespace["parse_feed"]
 
     def counting_parse(fetched: Any) -> Any:
@@ -434,32 +553,6 @@ def naive_aws(args: Args) -> Args:
 # --- figure 5: CPU per article, no I/O -----------------------------------------------------
 
 
-def _fast_render() -> Callable[[Any], bytes]:
-    """render_markdown with PyYAML's C emitter (libyaml) and the same representer: what-if
-    evidence for figure 5; newswire itself is not changed by the bench."""
-    import yaml
-
-    from newswire import render
-
-    class CDumper(yaml.CSafeDumper):
-        pass
-
-    CDumper.add_representer(str, render._represent_str)  # type: ignore[arg-type]
-
-    def fast(article: Any) -> bytes:
-        header = yaml.dump(
-            render.front_matter(article),
-            Dumper=CDumper,
-            sort_keys=False,
-            allow_unicode=True,
-            default_flow_style=False,
-            width=10_000,
-        )
-        return f"---\n{header}---\n\n{article.body}\n".encode()
-
-    return fast
-
-
 def cpu_cost(args: Args) -> Args:
     import feedparser
 
@@ -522,19 +615,6 @@ def cpu_cost(args: Args) -> Args:
     stats = pstats.Stats(profile, stream=io.StringIO())
     rows, total = profile_rows(stats, 10)
 
-    # What-if: the C YAML emitter, on the same articles, byte-for-byte compared.
-    fast = _fast_render()
-    all_articles = [
-        normalize_entry(e, feed, now=now)
-        for _spec, fetched, feed in inputs
-        for e in parse_feed(fetched).entries
-    ]
-    identical = all(fast(a) == render_markdown(a) for a in all_articles)
-    t0 = time.process_time()
-    for a in all_articles:
-        fast(a)
-    fast_render = time.process_time() - t0
-
     from newswire import render
 
     dumper = getattr(render, "_FrontMatterDumper", object)
@@ -549,8 +629,6 @@ def cpu_cost(args: Args) -> Args:
         "profile_top": rows,
         "profile_stages_s": stage_times(stats),
         "profile_by_package": own_time_by_package(stats),
-        "c_emitter_render_s": fast_render,
-        "c_emitter_identical": identical,
     }
 
 
@@ -574,6 +652,8 @@ TASKS: dict[str, Callable[[Args], Args]] = {
     "naive_aws": naive_aws,
     "cpu_cost": cpu_cost,
     "newswire_profile": newswire_profile,
+    "newswire_round": newswire_round,
+    "reader_round": reader_round,
 }
 
 

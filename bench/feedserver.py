@@ -13,7 +13,9 @@ Each request sleeps `--latency-ms` before it is answered (304s too: a round trip
 trip). Feeds answer conditional GETs like a careful origin (ETag decides when present, else
 Last-Modified), except the feeds planned without validators, which always send the same body.
 `GET /_stats` returns the responses so far by status and by path (without latency);
-`GET /_stats?reset=1` clears them.
+`GET /_stats?reset=1` clears them. With `--moving-rounds R`, every feed moves the way Google
+News does (bench.workload.render_moving_feed): `GET /_round?set=N` switches all of them to
+round N (0 to R) at once.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bench.loopback import LOOPBACK, enforce_loopback
-from bench.workload import FeedSpec, etag_of, last_modified_of, plan, render_feed
+from bench.workload import (
+    FeedSpec,
+    etag_of,
+    last_modified_of,
+    plan,
+    render_feed,
+    render_moving_feed,
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,12 @@ class FeedHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # the default 5 would drop SYNs when 64 workers connect at once
 
-    def __init__(self, feeds: dict[str, Served], latency: float) -> None:
+    def __init__(
+        self, feeds: dict[str, Served], latency: float, rounds: list[dict[str, Served]]
+    ) -> None:
         self.feeds = feeds
         self.latency = latency
+        self.rounds = rounds  # moving feeds: every round's bodies, rendered before listening
         self.lock = threading.Lock()
         self.by_status: Counter[int] = Counter()
         self.by_path: dict[str, list[int]] = {}
@@ -94,6 +106,10 @@ class Handler(BaseHTTPRequestHandler):
             reset = parse_qs(parts.query).get("reset") == ["1"]
             self._send(200, {"Content-Type": "application/json"}, self._stats_body(reset))
             return
+        if parts.path == "/_round":
+            self.server.feeds = self.server.rounds[int(parse_qs(parts.query)["set"][0])]
+            self._send(200, {"Content-Type": "text/plain"}, b"ok\n")
+            return
         time.sleep(self.server.latency)
         feed = self.server.feeds.get(parts.path)
         if feed is None:
@@ -133,15 +149,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, required=True)
     parser.add_argument("--no-validators-every", type=int, default=0)
+    parser.add_argument("--moving-rounds", type=int, default=0)
+    parser.add_argument("--moving-new", type=int, default=5)
     args = parser.parse_args(argv)
     enforce_loopback()
+    specs = plan(args.seed, args.feeds, args.items, no_validators_every=args.no_validators_every)
     feeds = {}
-    for spec in plan(
-        args.seed, args.feeds, args.items, no_validators_every=args.no_validators_every
-    ):
+    for spec in specs:
         body = render_feed(args.seed, spec)
         feeds[spec.path] = Served(spec, body, etag_of(body), last_modified_of(spec))
-    server = FeedHTTPServer(feeds, args.latency_ms / 1000)
+    rounds = []
+    for round_ in range(args.moving_rounds + 1 if args.moving_rounds else 0):
+        moving = {}
+        for spec in specs:
+            body = render_moving_feed(args.seed, spec, round_, args.moving_rounds, args.moving_new)
+            moving[spec.path] = Served(spec, body, etag_of(body), last_modified_of(spec))
+        rounds.append(moving)
+    server = FeedHTTPServer(rounds[0] if rounds else feeds, args.latency_ms / 1000, rounds)
     thread = threading.Thread(target=server.serve_forever, name="feed-server", daemon=True)
     thread.start()
     print(json.dumps({"port": server.server_address[1]}), flush=True)

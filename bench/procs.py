@@ -141,7 +141,14 @@ def _service(module: str, args: list[str]) -> Iterator[int]:
 
 @contextmanager
 def feed_server(
-    seed: int, feeds: int, items: int, latency_ms: float, *, no_validators_every: int = 0
+    seed: int,
+    feeds: int,
+    items: int,
+    latency_ms: float,
+    *,
+    no_validators_every: int = 0,
+    moving_rounds: int = 0,
+    moving_new: int = 5,
 ) -> Iterator[str]:
     """The feed server's base URL, http://127.0.0.1:PORT, while the block runs."""
     args = [
@@ -150,6 +157,8 @@ def feed_server(
         f"--items={items}",
         f"--latency-ms={latency_ms}",
         f"--no-validators-every={no_validators_every}",
+        f"--moving-rounds={moving_rounds}",
+        f"--moving-new={moving_new}",
     ]
     with _service("bench.feedserver", args) as port:
         yield f"http://{LOOPBACK}:{port}"
@@ -160,6 +169,13 @@ def moto_server() -> Iterator[str]:
     """moto's endpoint URL, http://127.0.0.1:PORT, while the block runs."""
     with _service("bench.motoserver", []) as port:
         yield f"http://{LOOPBACK}:{port}"
+
+
+def set_round(base_url: str, round_: int) -> None:
+    """Switch the feed server's moving feeds to `round_`."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{base_url}/_round?set={round_}", timeout=10) as response:
+        response.read()
 
 
 def server_stats(base_url: str, *, reset: bool = False) -> dict[str, Any]:

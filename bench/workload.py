@@ -14,10 +14,12 @@ are Cyrillic or otherwise non-ASCII. Ordinary feeds carry HTML content with imag
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email.utils
 import hashlib
 import html
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -133,6 +135,23 @@ def render_feed(seed: int, spec: FeedSpec) -> bytes:
     if spec.kind == "rss":
         return _rss_feed(rng, spec).encode("utf-8")
     return _atom_feed(rng, spec).encode("utf-8")
+
+
+def render_moving_feed(seed: int, spec: FeedSpec, round_: int, rounds: int, new: int) -> bytes:
+    """Round `round_` (0: the first run, up to `rounds`) of a feed that moves the way Google
+    News does: `new` new items on top each round, as many old ones drop off the end, a new
+    lastBuildDate (Atom: updated) on every round, and no validators (the server never answers
+    304). An item's bytes never change once it is out: the pool is rendered once, newest first."""
+    pool = render_feed(seed, dataclasses.replace(spec, items=spec.items + rounds * new)).decode()
+    tag = "entry" if spec.kind == "atom" else "item"
+    items = re.findall(rf"<{tag}[ >].*?</{tag}>", pool, flags=re.DOTALL)
+    head = pool[: pool.index(items[0])]
+    tail = pool[pool.index(items[-1]) + len(items[-1]) :]
+    start = (rounds - round_) * new
+    built = BASE_TIME + timedelta(hours=round_)
+    head = head.replace(_rfc822(BASE_TIME), _rfc822(built), 1)
+    head = head.replace(BASE_TIME.isoformat(), built.isoformat(), 1)
+    return (head + "\n".join(items[start : start + spec.items]) + tail).encode("utf-8")
 
 
 def etag_of(body: bytes) -> str:
