@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.figures import Config, Figure, default_workers
+from bench.common import Config, Figure, default_workers
 from bench.procs import ChildResult, feed_server, run_child
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.figures import MISS, Config, Figure, Row
+from bench.common import MISS, Config, Figure, Row
 from bench.procs import ROOT
 
 BENCH_DIR = Path(__file__).resolve().parent
