@@ -148,8 +148,16 @@ METHOD = """\
   inflate the client's wall time) nor wait on it (which would inflate the injected latency); on
   two cores it has a core to itself most of the time. Keep-alive, ETag / Last-Modified / 304, a
   fixed latency per request (304s included), and a few feeds whose origin ignores validators.
+- **Moving feeds** (figure 7, `bench/moving.py`): the feed server renders every round's bodies
+  before it listens (`render_moving_feed`: a pool of items rendered once, newest first, and a
+  window that moves by the new items each round, so an item's bytes never change) and switches
+  every feed to a round at `GET /_round?set=N`, which each round's client process calls first.
 - **Clients** run in fresh interpreters (`bench/child.py`): their peak RSS (`ru_maxrss` from
-  `os.wait4`) and CPU are theirs alone, and timings cover the work, not the imports.
+  `os.wait4`) and CPU are theirs alone, and timings cover the work, not the imports (figure 7
+  also reports each process's whole CPU, imports included).
+- **Harnesses:** one module per figure (`first_run`, `aws_requests`, `latency`, `cpu`,
+  `cold_start`, `moving`), what they share in `bench/common.py`, the registry in
+  `bench/figures.py`.
 - **AWS figures** use moto's server (`bench/motoserver.py`) on 127.0.0.1, in its own process,
   with a bucket and the table built from template.yaml's `IndexTable`. Requests are counted on
   the client with botocore's `before-call` (per API call) and `before-send` (per HTTP attempt)
