@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
 
 
 def split_page(data: bytes) -> tuple[dict[str, Any], str]:
@@ -19,3 +20,13 @@ def split_page(data: bytes) -> tuple[dict[str, Any], str]:
 
 def front_matter(data: bytes) -> dict[str, Any]:
     return split_page(data)[0]
+
+
+def paragraph_text(markdown: str) -> str:
+    """The text one line of Markdown shows, read by CommonMark (markdown-it-py): it must be a
+    single paragraph holding nothing but text (no link, emphasis, code, HTML or break)."""
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"], markdown
+    children = tokens[1].children or []
+    assert all(c.type in ("text", "text_special") for c in children), (markdown, children)
+    return "".join(c.content for c in children)

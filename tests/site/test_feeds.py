@@ -18,8 +18,10 @@ from newswire.adapters.local import SqliteIndex
 from newswire.bootstrap import INDEX_FILE
 from newswire.models import IndexRecord
 from newswire.site.build import build_site
+from newswire.site.markup import summary_text
 from newswire.site.options import SiteOptions
 from newswire.site.paths import article_path
+from newswire.text import html_to_text
 from tests.site.helpers import BASE_URL, SECOND_RUN, first_run, ingest, ingestor
 
 SCHEMA = json.loads((Path(__file__).parent / "jsonfeed-1.1.schema.json").read_text("utf-8"))
@@ -60,7 +62,9 @@ def test_rss_parses_back_with_every_item_newest_first(site: tuple[Path, list[Ind
         url = BASE_URL + article_path(record)
         assert entry.link == url and entry.id == url
         assert entry.published_parsed[:6] == record.date.utctimetuple()[:6]
-        assert entry.summary == (record.summary or record.title)
+        # <description> is HTML showing the summary's text (the summary itself is Markdown).
+        shown = summary_text(record.summary) if record.summary else record.title
+        assert html_to_text(entry.summary) == shown
         assert {t.term for t in entry.get("tags", [])} == {*record.tags, *record.categories}
         if record.publisher:
             assert entry.author == record.publisher

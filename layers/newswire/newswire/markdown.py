@@ -1,104 +1,268 @@
-"""Feed HTML to Markdown that a default Hugo site renders: sanitized first, then converted."""
+"""Markdown that every reader takes for what it says: feed HTML sanitized, then converted, then
+checked; text escaped; link destinations that nothing can end early; only http(s) URLs.
+
+The converter (html-to-markdown) does the structure: paragraphs, lists, tables, emphasis. What
+makes the output safe is newswire's own and is enforced around it: nh3 before it, links and
+images written here (scheme checked, destination encoded), and a check of its output after it,
+with the escaped plain text as the fallback when the output is not what was asked for.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+from html import escape as html_escape
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from newswire.text import html_to_text
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol",
-    "p", "pre", "q", "s", "small", "strong", "sub", "sup", "u", "ul",
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt",
+    "em", "embed", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "iframe", "img", "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}}
-SAFE_SCHEMES = {"http", "https", "mailto"}
-# Hugo reads "{{<" and "{{%" in content as shortcode calls, and fails the build on unknown ones.
-# Braces as HTML entities render the same text and are never parsed as a shortcode.
-_SHORTCODE_OPENER = re.compile(r"\{\{(?=\s*[<%])")
-_BLANK_LINES = re.compile(r"\n{3,}")
+ALLOWED_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "iframe": {"src"},
+    "embed": {"src"},
+}
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+# What a browser does to a URL before reading it (WHATWG URL standard): leading and trailing
+# C0 controls and spaces are stripped, tabs and newlines anywhere are removed. "java\tscript:"
+# is "javascript:" to a browser, so it must be to the check as well.
+_URL_TRIM = "".join(chr(c) for c in range(0x21))
+_URL_REMOVED = re.compile("[\t\n\r]")
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
-    """An absolute http(s)/mailto URL, or None: javascript:, data: and the like never pass."""
+    """An absolute http(s) URL with a host, or None.
+
+    The one rule for every URL newswire writes or shows: javascript:, data:, vbscript:, mailto:,
+    any case of them, and URLs that stay scheme-less or protocol-relative after resolution
+    against `base` never pass.
+    """
     if not url:
         return None
-    url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in SAFE_SCHEMES:
+    url = _URL_REMOVED.sub("", url.strip(_URL_TRIM))
+    try:
+        if base and not url[:8].lower().startswith(("https://", "http://")):
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
         return None
-    if parts.scheme.lower() != "mailto" and not parts.netloc:
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
         return None
     return url
 
 
-def sanitize_html(html: str) -> str:
+# --- text and URLs as Markdown -------------------------------------------------------------
+
+# Characters that mean something to CommonMark or to Hugo's Goldmark with its default
+# extensions (tables, strikethrough, linkify, typographer, footnotes, definition lists) or to
+# Hugo's shortcode scanner ("{{<", "{{%"). Backslash escapes work for any ASCII punctuation in
+# both, so escaping is always exact; the common prose marks (. - : ) are escaped only where
+# they could start something, to keep the Markdown readable.
+_ALWAYS = r"""[\\`*_\[\]<>&{}|~#+=@^"']"""
+_MARKDOWN_SPECIAL = re.compile(
+    _ALWAYS
+    + r"|^-|-(?=-)|(?<=-)-"  # a list item or thematic break; typographer dashes
+    + r"|\.(?=\.)|(?<=\.)\.|(?<=[Ww]{3})\."  # typographer ellipsis; linkify's "www."
+    + r"|:(?=//)|^:",  # linkify's "https://"; a definition list
+    re.MULTILINE,
+)
+_ORDERED_MARKER = re.compile(r"^(\d+)([.)])", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """One line of text as Markdown that renders back to exactly that text, in any reader."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+    return _ORDERED_MARKER.sub(r"\1\\\2", escaped)
+
+
+# In a link destination: what a browser would percent-encode anyway is percent-encoded (so the
+# URL means the same), and punctuation that Markdown or Hugo could read is backslash-escaped
+# (CommonMark unescapes it: the href keeps the character, "&amp;" stays five characters).
+_DESTINATION_PERCENT = re.compile('[\x00-\x20\x7f<>"]')
+_DESTINATION_BACKSLASH = re.compile(r"[\\()&{}|`]")
+
+
+def markdown_destination(url: str) -> str:
+    """A URL as a link destination that no character can end early or turn into markup."""
+    url = _DESTINATION_PERCENT.sub(lambda m: f"%{ord(m.group()):02X}", url)
+    return _DESTINATION_BACKSLASH.sub(r"\\\g<0>", url)
+
+
+def markdown_link(text: str, url: str | None, *, base: str | None = None) -> str:
+    """`[text](url)` for Markdown `text`, or the text alone when the URL is not http(s)."""
+    target = safe_url(url, base)
+    if target is None or not text:
+        return text
+    return f"[{text}]({markdown_destination(target)})"
+
+
+# --- HTML to Markdown ----------------------------------------------------------------------
+
+# Hugo reads "{{<" and "{{%" in content as shortcode calls (in code too) and fails the build on
+# unknown ones.
+SHORTCODE_OPENER = re.compile(r"\{\{\s*[<%]")
+# nh3 hands every kept href and src to newswire, which resolves and checks it and gives the
+# converter a stand-in (the converter's own URL output mangles "&amp;", "{{<" and the scheme);
+# the stand-ins are swapped for encoded destinations afterwards. Feed text cannot forge one:
+# the converter escapes ":" and "/" in text.
+_STAND_IN = "https://url.invalid/"
+_STAND_IN_DESTINATION = re.compile(r"\]\(" + re.escape(_STAND_IN) + r"(\d+)\)")
+# nh3 writes attributes double-quoted, with '"' as &quot;, so these see every kept attribute.
+_DROPPED_IMAGE = re.compile(r'<img\b(?:(?![^>]*\ssrc=")|[^>]*?\s(?:width|height)="[01]")[^>]*>')
+_FRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe>|<embed\b([^>]*)>", re.DOTALL)
+_STAND_IN_SOURCE = re.compile(r'\ssrc="' + re.escape(_STAND_IN) + r'(\d+)"')
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Markdown the converter writes only when it does something newswire did not ask for: raw HTML
+# or an autolink (an unescaped "<"), a link reference definition (an unescaped "]:"), a link
+# whose destination is not one of newswire's (an unescaped "](" left over).
+_UNESCAPED = r"(?<!\\)(?:\\\\)*"
+_RAW_ANGLE = re.compile(_UNESCAPED + "<")
+_REFERENCE = re.compile(_UNESCAPED + r"\]:")
+_LINK_END = re.compile(_UNESCAPED + r"\]\(")
+
+
+def sanitize_html(html: str, urls: list[str] | None = None, base: str | None = None) -> str:
+    """Only the allowed tags and attributes, and only http(s) URLs (resolved against `base`).
+
+    With `urls`, each kept URL is appended to it and replaced by a stand-in for the converter.
+    """
+
+    def check_url(_tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in ("href", "src"):
+            return value
+        url = safe_url(value, base)
+        if url is None or urls is None:
+            return url
+        urls.append(url)
+        return f"{_STAND_IN}{len(urls) - 1}"
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=SAFE_SCHEMES,
+        attributes={**ALLOWED_ATTRIBUTES, "*": set()},
+        attribute_filter=check_url,
+        url_schemes=set(SAFE_SCHEMES),
         strip_comments=True,
         link_rel=None,
     )
 
 
+def _frames_as_links(clean: str, urls: list[str]) -> str:
+    """An iframe or embed becomes a plain link to what it would have shown."""
+
+    def as_link(match: re.Match[str]) -> str:
+        source = _STAND_IN_SOURCE.search(match.group(1) or match.group(2) or "")
+        if source is None:
+            return ""
+        text = html_escape(urls[int(source.group(1))])
+        return f'<p><a href="{_STAND_IN}{source.group(1)}">{text}</a></p>'
+
+    return _FRAME.sub(as_link, clean)
+
+
 @functools.cache
-def _converter_class() -> type[Any]:
-    """markdownify with links made absolute and tracking pixels dropped. Built on first use:
-    markdownify imports BeautifulSoup, which a run where no feed changed never needs (a Lambda
-    cold start pays for every import)."""
-    from markdownify import MarkdownConverter
+def _converter() -> tuple[Any, Any, Any]:
+    """The converter, its options and the warning that it gave up at a depth, loaded on first
+    use: a run where no feed changed never converts HTML, and a cold start pays for imports.
 
-    class Converter(MarkdownConverter):
-        def __init__(self, base_url: str | None, **options: Any) -> None:
-            super().__init__(**options)
-            self.base_url = base_url
+    The compiled module is called directly: the package's `convert` wrapper rebuilds the native
+    options from its Python dataclass on every call, which costs more than converting a
+    Google News description.
+    """
+    from html_to_markdown import _html_to_markdown as native
 
-        def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
-            href = safe_url(el.get("href"), self.base_url)
-            if href is None:
-                return str(text)
-            el["href"] = href
-            return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
+    options = native.ConversionOptions(
+        heading_style=native.HeadingStyle.ATX,
+        bullets="-",
+        strong_em_symbol="*",
+        # Its defaults leave text unescaped ("&lt;script&gt;" becomes a raw "<script>");
+        # escaping all ASCII punctuation is also what keeps Goldmark's typographer, linkify
+        # and shortcode scanner off feed text.
+        escape_asterisks=True,
+        escape_underscores=True,
+        escape_misc=True,
+        escape_ascii=True,
+        autolinks=False,
+        code_language="",
+    )
+    return native.convert, options, native.WarningKind.DEPTH_LIMIT_EXCEEDED
 
-        def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
-            src = safe_url(el.get("src"), self.base_url)
-            if src is None or el.get("width") in ("0", "1") or el.get("height") in ("0", "1"):
-                return ""
-            el["src"] = src
-            return str(super().convert_img(el, text, parent_tags))  # type: ignore[misc]
 
-    return Converter
+@functools.cache
+def _checker() -> MarkdownIt:
+    """CommonMark with every link kept and raw HTML parsed, to see what the output holds."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
 
 
-def neutralize_shortcodes(text: str) -> str:
-    return _SHORTCODE_OPENER.sub("&#123;&#123;", text)
+def _is_safe_markdown(markdown: str) -> bool:
+    """No raw HTML, no autolink and no link or image outside http(s), as CommonMark reads it."""
+    stack = list(_checker().parse(markdown))
+    while stack:
+        token = stack.pop()
+        if token.type in ("html_block", "html_inline"):
+            return False
+        if token.type in ("link_open", "image"):
+            url = str(token.attrGet("href") or token.attrGet("src") or "")
+            if token.markup == "autolink" or safe_url(url) is None:
+                return False
+        stack.extend(token.children or ())
+    return True
+
+
+def _as_text(html: str) -> str:
+    return escape_markdown(html_to_text(html))
 
 
 def html_to_markdown(html: str, base_url: str | None = None) -> str:
-    converter = _converter_class()(
-        base_url,
-        heading_style="ATX",
-        bullets="-",
-        strong_em_symbol="*",
-        # Markdown syntax in feed *text* ("[x](javascript:…)", "<javascript:…>") must stay text.
-        escape_misc=True,
+    """Feed HTML as Markdown: structure kept, text escaped, links and images http(s) only.
+
+    Whatever the converter returns is checked; output that is not what was asked for (markup
+    it should not write, a depth it gave up at) is replaced by the escaped plain text, so that
+    one odd item is still stored rather than lost.
+    """
+    urls: list[str] = []
+    clean = sanitize_html(html, urls, base_url)
+    if "<img" in clean:
+        clean = _DROPPED_IMAGE.sub("", clean)
+    if "<iframe" in clean or "<embed" in clean:
+        clean = _frames_as_links(clean, urls)
+    convert, options, gave_up = _converter()
+    try:
+        result = convert(clean, options)
+    except Exception:  # a converter failure costs the item its formatting, not the item
+        return _as_text(clean)
+    if any(warning.kind == gave_up for warning in result.warnings):
+        return _as_text(clean)
+    markdown, links = _STAND_IN_DESTINATION.subn(
+        lambda m: f"]({markdown_destination(urls[int(m.group(1))])})", result.content or ""
     )
-    markdown = converter.convert(sanitize_html(html))
     markdown = _BLANK_LINES.sub("\n\n", markdown).strip()
-    return neutralize_shortcodes(markdown)
-
-
-def escape_link_text(text: str) -> str:
-    """Text safe inside Markdown link brackets."""
-    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+    suspicious = (
+        ("<" in markdown and _RAW_ANGLE.search(markdown))
+        or ("]:" in markdown and _REFERENCE.search(markdown))
+        or (markdown.count("](") != links and len(_LINK_END.findall(markdown)) != links)
+    )
+    if (suspicious and not _is_safe_markdown(markdown)) or SHORTCODE_OPENER.search(markdown):
+        return _as_text(clean)
+    return markdown
 
 
 class _FirstImage(HTMLParser):

@@ -17,10 +17,10 @@ from newswire import googlenews
 from newswire.decide import content_hash
 from newswire.keywords import cap_term, cap_terms, extract_tags
 from newswire.markdown import (
-    escape_link_text,
+    escape_markdown,
     first_image_src,
     html_to_markdown,
-    neutralize_shortcodes,
+    markdown_link,
     safe_url,
 )
 from newswire.models import EARLIEST_PLAUSIBLE, Article, FeedConfig, RelatedLink
@@ -28,7 +28,7 @@ from newswire.slugs import make_slug
 from newswire.text import clean_line, defuse_autolinks, html_to_text, truncate
 
 DESCRIPTION_LIMIT = 300
-SUMMARY_LIMIT = 1000
+SUMMARY_LIMIT = 300
 # Real headlines stay well under 200 characters (Google News' and the fixtures' longest are
 # about 150); 250 keeps every one whole while a feed's 1 MB "title" no longer lands, three
 # times over, on the home page and every list that shows it.
@@ -143,11 +143,22 @@ def _related_markdown(
 ) -> str:
     lines = []
     for item in ((RelatedLink(headline, link, publisher)), *related):
-        text = f"[{escape_link_text(item.title)}]({item.url})"
+        text = markdown_link(escape_markdown(item.title), item.url)
         if item.publisher:
-            text += f" — {escape_link_text(item.publisher)}"
-        lines.append(f"- {neutralize_shortcodes(text)}")
+            text += f" — {escape_markdown(item.publisher)}"
+        lines.append(f"- {text}")
     return "\n".join(lines)
+
+
+def summary_markdown(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """Plain text as the front matter's `summary`, which Hugo renders as Markdown: escaped,
+    at most `limit` characters once escaped, cut at a word (never inside an escape)."""
+    budget = limit
+    while True:
+        markdown = escape_markdown(truncate(text, budget))
+        if len(markdown) <= limit:
+            return markdown
+        budget = max(1, budget - (len(markdown) - limit))
 
 
 def _related_text(related: tuple[RelatedLink, ...]) -> str:
@@ -207,7 +218,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         configured=feed.tags,
     )
     description = truncate(defuse_autolinks(full_text), DESCRIPTION_LIMIT)
-    summary = truncate(defuse_autolinks(summary_text), SUMMARY_LIMIT)
+    summary = summary_markdown(summary_text)
     image = entry_image(entry, content_html or summary_html, link or None)
     date = entry_date(entry, now)
     digest = content_hash(

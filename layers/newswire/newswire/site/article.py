@@ -10,8 +10,16 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from newswire.markdown import escape_markdown
 from newswire.models import IndexRecord, StoredPage
-from newswire.site.markup import body_links, is_link_list, render_body, safe_url
+from newswire.site.markup import (
+    body_links,
+    is_link_list,
+    render_body,
+    safe_url,
+    summary_html,
+    summary_text,
+)
 from newswire.site.options import SiteOptions
 from newswire.site.pages import (
     ARTICLE_CACHE,
@@ -102,10 +110,12 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         details.append({"label": "Categories", "items": [
             _item(c["label"], url(c["path"]), external=False) for c in categories
         ]})  # fmt: skip
-    summary = page.summary or page.description
+    # `summary` is Markdown, `description` plain text.
+    summary = page.summary or escape_markdown(page.description)
+    summary_plain = summary_text(summary)
     description = page.description
     # The summary is the lede; the description, usually the summary cut short, only if not.
-    if description and not summary.startswith(description.rstrip("…").rstrip()):
+    if description and not summary_plain.startswith(description.rstrip("…").rstrip()):
         details.append({"label": "Description", "items": [_item(description)]})
     if image:
         details.append({"label": "Image", "items": [_link_item(image)]})
@@ -120,11 +130,12 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         if value:
             details.append({"label": label, "items": [_item(value)], "code": True})
     details.append({"label": "Draft", "items": [_item("yes" if page.draft else "no")]})
+    lede = Markup(summary_html(summary))  # noqa: S704 - markdown-it output, raw HTML disabled
 
     return {
         "title": title,
-        "description": page.description or page.summary,
-        "summary": "" if _repeats(summary, body_html) else summary,
+        "description": description or summary_plain,
+        "summary": "" if _repeats(summary_plain, body_html) else lede,
         "section": record.section,
         "publisher": publisher,
         "publisher_path": term_path("publisher", publisher) if publisher else "",

@@ -1,12 +1,15 @@
 """Pure: the site's machine-readable files: RSS 2.0, JSON Feed 1.1, sitemaps, robots.txt.
 
 Every timestamp in them is an article's own (its date or lastmod), never the build's time, so
-that rebuilding unchanged data writes the same bytes.
+that rebuilding unchanged data writes the same bytes. Feed readers take RSS `<description>` and
+JSON Feed `content_html` as HTML: both carry the summary rendered by markdown-it (raw HTML off),
+so text that reads like markup ("<svg onload=…>") reaches the reader as text.
 """
 
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from newswire.models import IndexRecord
-from newswire.site.markup import safe_url
+from newswire.site.markup import safe_url, summary_html, summary_text
 from newswire.site.options import SiteOptions
 from newswire.site.pages import LIST_CACHE, STATIC_CACHE, Page, iso_time
 from newswire.site.paths import article_path, sitemap_key
@@ -37,6 +40,10 @@ def _xml_text(value: str) -> str:
 
 def _updated(record: IndexRecord) -> Any:
     return max(record.date, record.lastmod) if record.lastmod else record.date
+
+
+def _content_html(record: IndexRecord) -> str:
+    return summary_html(record.summary) if record.summary else html.escape(record.title)
 
 
 def _xml_bytes(root: ET.Element) -> bytes:
@@ -73,7 +80,7 @@ def rss_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: str
         _sub(item, "link", url)
         _sub(item, "guid", url, isPermaLink="true")
         _sub(item, "pubDate", email.utils.format_datetime(record.date))
-        _sub(item, "description", record.summary or record.title)
+        _sub(item, "description", _content_html(record))
         if record.publisher:
             _sub(item, f"{{{DC_NS}}}creator", record.publisher)  # RSS's own <author> is an email
         for term in dict.fromkeys((*record.categories, *record.tags)):
@@ -86,16 +93,18 @@ def json_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: st
     items: list[dict[str, Any]] = []
     for record in records:
         url = base_url + article_path(record)
+        text = summary_text(record.summary)
         item: dict[str, Any] = {
             "id": url,
             "url": url,
             "title": record.title,
-            "content_text": record.summary or record.title,
+            "content_html": _content_html(record),
+            "content_text": text or record.title,
         }
         if safe_url(record.link):
             item["external_url"] = record.link
-        if record.summary:
-            item["summary"] = record.summary
+        if text:
+            item["summary"] = text
         if record.image and safe_url(record.image):
             item["image"] = record.image
         item["date_published"] = iso_time(record.date)

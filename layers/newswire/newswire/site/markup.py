@@ -1,33 +1,31 @@
-"""Pure: an article's Markdown body → safe HTML, with markdown-it-py (CommonMark).
+"""Pure: an article's Markdown (body and summary) → safe HTML, with markdown-it-py (CommonMark).
 
 Raw HTML is never passed through (`html` off: it is shown as text), links are limited to
-http(s) and mailto, and an image becomes an <img> only when the site allows remote images:
-otherwise it is a link to the image, so that a page makes no request to another host.
+http(s) by newswire's one URL rule (`newswire.markdown.safe_url`), and an image becomes an
+<img> only when the site allows remote images: otherwise it is a link to the image, so that a
+page makes no request to another host.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from newswire.markdown import safe_url
+
+__all__ = ["body_links", "is_link_list", "render_body", "safe_url", "summary_html", "summary_text"]
+
 EXTERNAL_REL = "nofollow noopener"
-SAFE_SCHEMES = ("http", "https", "mailto")
+SUMMARY_CACHE = 4096
 
 
-def safe_url(url: str) -> bool:
-    """http(s) with a host, or mailto: nothing that runs, reads local files or hides a scheme."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    if parts.scheme.lower() not in SAFE_SCHEMES:
-        return False
-    return parts.scheme.lower() == "mailto" or bool(parts.netloc)
+def _valid_link(url: str) -> bool:
+    return safe_url(url) is not None
 
 
 def _link_open(
@@ -67,9 +65,10 @@ def _escape(text: str) -> str:
     )
 
 
+@functools.cache
 def markdown_renderer(*, remote_images: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.validateLink = safe_url  # type: ignore[method-assign]
+    md.validateLink = _valid_link  # type: ignore[method-assign]
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("image", _remote_image if remote_images else _image_as_link)
     return md
@@ -85,6 +84,26 @@ def render_body(markdown: str, *, remote_images: bool) -> str:
             level = min(6, int(token.tag[1]) + 2)
             token.tag = f"h{level}"
     return str(md.renderer.render(tokens, md.options, {}))
+
+
+# A list page shows the same summaries again and again (home, terms, months): each is parsed
+# once per process.
+@functools.lru_cache(maxsize=SUMMARY_CACHE)
+def summary_html(markdown: str) -> str:
+    """A front-matter `summary` (Markdown, one paragraph) as inline HTML: text shown as text,
+    links http(s) only, no block element."""
+    return str(markdown_renderer(remote_images=False).renderInline(markdown)).strip()
+
+
+@functools.lru_cache(maxsize=SUMMARY_CACHE)
+def summary_text(markdown: str) -> str:
+    """The plain text a `summary` shows (for meta tags, comparisons and plain-text feeds)."""
+    md = markdown_renderer(remote_images=False)
+    renderer: Any = md.renderer
+    text = ""
+    for token in md.parseInline(markdown):
+        text += renderer.renderInlineAsText(token.children or [], md.options, {})
+    return " ".join(text.split())
 
 
 def body_links(markdown: str) -> list[str]:

@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from newswire.models import IndexRecord
-from newswire.site.markup import safe_url
+from newswire.site.markup import safe_url, summary_html
 from newswire.site.options import SiteOptions
 from newswire.site.paths import article_path, month_path, relative, term_path
 
@@ -139,7 +140,7 @@ def entry_view(record: IndexRecord, options: SiteOptions) -> dict[str, Any]:
         "publisher_path": term_path("publisher", record.publisher) if record.publisher else "",
         "datetime": iso_time(record.date),
         "when": display_time(record.date),
-        "summary": record.summary,
+        "summary": Markup(summary_html(record.summary)),  # noqa: S704 - markdown-it, no raw HTML
         "image": image,
         "terms": _term_views(record),
     }
