@@ -22,11 +22,13 @@ def front_matter(data: bytes) -> dict[str, Any]:
     return split_page(data)[0]
 
 
-def paragraph_text(markdown: str) -> str:
+def paragraph_text(markdown: str, *, soft_breaks: bool = False) -> str:
     """The text one line of Markdown shows, read by CommonMark (markdown-it-py): it must be a
-    single paragraph holding nothing but text (no link, emphasis, code, HTML or break)."""
+    single paragraph holding nothing but text (no link, emphasis, code, HTML or break). With
+    `soft_breaks`, a line break that HTML shows as a space is allowed, and read as one."""
     tokens = MarkdownIt("commonmark").parse(markdown)
     assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"], markdown
     children = tokens[1].children or []
-    assert all(c.type in ("text", "text_special") for c in children), (markdown, children)
-    return "".join(c.content for c in children)
+    allowed = ("text", "text_special", "softbreak") if soft_breaks else ("text", "text_special")
+    assert all(c.type in allowed for c in children), (markdown, children)
+    return "".join(" " if c.type == "softbreak" else c.content for c in children)

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from newswire.text import html_to_text
+from newswire.text import clean_line, html_to_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -115,17 +115,25 @@ def markdown_link(text: str, url: str | None, *, base: str | None = None) -> str
 # Hugo reads "{{<" and "{{%" in content as shortcode calls (in code too) and fails the build on
 # unknown ones.
 SHORTCODE_OPENER = re.compile(r"\{\{\s*[<%]")
-# nh3 hands every kept href and src to newswire, which resolves and checks it and gives the
-# converter a stand-in (the converter's own URL output mangles "&amp;", "{{<" and the scheme);
-# the stand-ins are swapped for encoded destinations afterwards. Feed text cannot forge one:
-# the converter escapes ":" and "/" in text.
+# nh3 hands every kept href, src and alt to newswire, which resolves and checks the URLs and
+# gives the converter stand-ins (its own output mangles "&amp;", "{{<" and the scheme in URLs,
+# and leaves "*" in alt text); they are swapped for newswire's Markdown afterwards. Feed text
+# cannot forge one: the converter escapes ":", "/", "!" and "[" in text.
 _STAND_IN = "https://url.invalid/"
 _STAND_IN_DESTINATION = re.compile(r"\]\(" + re.escape(_STAND_IN) + r"(\d+)\)")
+_ALT_STAND_IN = "newswirealt"
+_STAND_IN_ALT = re.compile(r"!\[" + _ALT_STAND_IN + r"(\d+)z\]")
 # nh3 writes attributes double-quoted, with '"' as &quot;, so these see every kept attribute.
 _DROPPED_IMAGE = re.compile(r'<img\b(?:(?![^>]*\ssrc=")|[^>]*?\s(?:width|height)="[01]")[^>]*>')
 _FRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe>|<embed\b([^>]*)>", re.DOTALL)
 _STAND_IN_SOURCE = re.compile(r'\ssrc="' + re.escape(_STAND_IN) + r'(\d+)"')
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Control characters (line breaks aside), bidi overrides, the BOM and lone surrogates: invisible
+# or disguising in a page, invalid in XML, and nothing a reader should get from a feed's text.
+# (Joiners stay: scripts and emoji need them.)
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 # Markdown the converter writes only when it does something newswire did not ask for: raw HTML
 # or an autolink (an unescaped "<"), a link reference definition (an unescaped "]:"), a link
 # whose destination is not one of newswire's (an unescaped "](" left over).
@@ -135,40 +143,44 @@ _REFERENCE = re.compile(_UNESCAPED + r"\]:")
 _LINK_END = re.compile(_UNESCAPED + r"\]\(")
 
 
-def sanitize_html(html: str, urls: list[str] | None = None, base: str | None = None) -> str:
+def sanitize_html(html: str, values: list[str] | None = None, base: str | None = None) -> str:
     """Only the allowed tags and attributes, and only http(s) URLs (resolved against `base`).
 
-    With `urls`, each kept URL is appended to it and replaced by a stand-in for the converter.
+    With `values`, each kept URL and alt text is appended to it and replaced by a stand-in for
+    the converter.
     """
 
-    def check_url(_tag: str, attribute: str, value: str) -> str | None:
+    def check_value(_tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "alt" and values is not None:
+            values.append(value)
+            return f"{_ALT_STAND_IN}{len(values) - 1}z"
         if attribute not in ("href", "src"):
             return value
         url = safe_url(value, base)
-        if url is None or urls is None:
+        if url is None or values is None:
             return url
-        urls.append(url)
-        return f"{_STAND_IN}{len(urls) - 1}"
+        values.append(url)
+        return f"{_STAND_IN}{len(values) - 1}"
 
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes={**ALLOWED_ATTRIBUTES, "*": set()},
-        attribute_filter=check_url,
+        attribute_filter=check_value,
         url_schemes=set(SAFE_SCHEMES),
         strip_comments=True,
         link_rel=None,
     )
 
 
-def _frames_as_links(clean: str, urls: list[str]) -> str:
+def _frames_as_links(clean: str, values: list[str]) -> str:
     """An iframe or embed becomes a plain link to what it would have shown."""
 
     def as_link(match: re.Match[str]) -> str:
         source = _STAND_IN_SOURCE.search(match.group(1) or match.group(2) or "")
         if source is None:
             return ""
-        text = html_escape(urls[int(source.group(1))])
+        text = html_escape(values[int(source.group(1))])
         return f'<p><a href="{_STAND_IN}{source.group(1)}">{text}</a></p>'
 
     return _FRAME.sub(as_link, clean)
@@ -212,7 +224,7 @@ def _checker() -> MarkdownIt:
     return md
 
 
-def _is_safe_markdown(markdown: str) -> bool:
+def is_safe_markdown(markdown: str) -> bool:
     """No raw HTML, no autolink and no link or image outside http(s), as CommonMark reads it."""
     stack = list(_checker().parse(markdown))
     while stack:
@@ -238,12 +250,12 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
     it should not write, a depth it gave up at) is replaced by the escaped plain text, so that
     one odd item is still stored rather than lost.
     """
-    urls: list[str] = []
-    clean = sanitize_html(html, urls, base_url)
+    values: list[str] = []
+    clean = sanitize_html(_INVISIBLE.sub("", html), values, base_url)
     if "<img" in clean:
         clean = _DROPPED_IMAGE.sub("", clean)
     if "<iframe" in clean or "<embed" in clean:
-        clean = _frames_as_links(clean, urls)
+        clean = _frames_as_links(clean, values)
     convert, options, gave_up = _converter()
     try:
         result = convert(clean, options)
@@ -251,8 +263,13 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
         return _as_text(clean)
     if any(warning.kind == gave_up for warning in result.warnings):
         return _as_text(clean)
+    markdown = result.content or ""
+    if _ALT_STAND_IN in markdown:
+        markdown = _STAND_IN_ALT.sub(
+            lambda m: f"![{escape_markdown(clean_line(values[int(m.group(1))]))}]", markdown
+        )
     markdown, links = _STAND_IN_DESTINATION.subn(
-        lambda m: f"]({markdown_destination(urls[int(m.group(1))])})", result.content or ""
+        lambda m: f"]({markdown_destination(values[int(m.group(1))])})", markdown
     )
     markdown = _BLANK_LINES.sub("\n\n", markdown).strip()
     suspicious = (
@@ -260,7 +277,7 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
         or ("]:" in markdown and _REFERENCE.search(markdown))
         or (markdown.count("](") != links and len(_LINK_END.findall(markdown)) != links)
     )
-    if (suspicious and not _is_safe_markdown(markdown)) or SHORTCODE_OPENER.search(markdown):
+    if (suspicious and not is_safe_markdown(markdown)) or SHORTCODE_OPENER.search(markdown):
         return _as_text(clean)
     return markdown
 
