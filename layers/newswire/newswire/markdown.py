@@ -128,6 +128,9 @@ _DROPPED_IMAGE = re.compile(r'<img\b(?:(?![^>]*\ssrc=")|[^>]*?\s(?:width|height)
 _FRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe>|<embed\b([^>]*)>", re.DOTALL)
 _STAND_IN_SOURCE = re.compile(r'\ssrc="' + re.escape(_STAND_IN) + r'(\d+)"')
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Outside <pre>, a run of whitespace is one space to HTML; the converter turns a run holding two
+# line breaks into a paragraph break, so such runs become one line break first.
+_LINE_BREAK_RUN = re.compile(r"[ \t\r\f]*\n\s*")
 # Control characters (line breaks aside), bidi overrides, the BOM and lone surrogates: invisible
 # or disguising in a page, invalid in XML, and nothing a reader should get from a feed's text.
 # (Joiners stay: scripts and emoji need them.)
@@ -252,6 +255,8 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
     """
     values: list[str] = []
     clean = sanitize_html(_INVISIBLE.sub("", html), values, base_url)
+    if "<pre" not in clean:
+        clean = _LINE_BREAK_RUN.sub("\n", clean)
     if "<img" in clean:
         clean = _DROPPED_IMAGE.sub("", clean)
     if "<iframe" in clean or "<embed" in clean:
