@@ -243,13 +243,7 @@ def article_pages(build: Build) -> dict[str, ArticlePage]:
 # Checks of a set whose class is not fixed on main yet: expected to fail, and reported (XFAIL, or
 # XPASS once the fix lands) until the mark is removed here. Not strict, so that a fix can land
 # without editing this file in the same commit. (check, fixture set) -> the classes pending.
-PENDING: dict[tuple[str, str], str] = {
-    ("again", "deep-html"): "7",
-    ("inert", "markup"): "1",
-    ("inert", "links"): "2",
-    ("site", "markup"): "5",
-    ("site", "links"): "5",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def marks(check: str, name: str) -> list[pytest.MarkDecorator]:
