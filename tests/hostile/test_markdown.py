@@ -219,7 +219,7 @@ def test_class_7_any_depth_is_stored_and_the_validators_are_saved(
                          ("Quoted", "deep quote")):  # fmt: skip
         assert words in pages[title][1]
         links_of(pages[title][1])  # no raw HTML
-    state = embedded.make_index().get_feed_state("deep")
+    state = embedded.make_index().get_feed_states(["deep"]).get("deep")
     assert state is not None and state.etag is not None
     [again] = ingestor.run([feed]).results
     assert again.status is FeedStatus.NOT_MODIFIED
