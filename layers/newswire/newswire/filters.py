@@ -10,14 +10,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
-
-if TYPE_CHECKING:  # models holds FeedConfig, which holds an ItemFilter
-    from newswire.models import Article
 
 Field = Literal["title", "summary", "publisher", "domain"]
 FIELDS: tuple[Field, ...] = ("title", "summary", "publisher", "domain")
+
+
+class Filtered(Protocol):
+    """What a rule reads of an item (a normalized Article). A protocol rather than the Article
+    itself: models.FeedConfig holds an ItemFilter, so this module stays below models."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def publisher(self) -> str | None: ...
+
+    @property
+    def link(self) -> str: ...
 
 
 class FilterError(ValueError):
@@ -29,7 +43,7 @@ class Rule:
     field: Field
     pattern: re.Pattern[str]
 
-    def matches(self, article: Article) -> bool:
+    def matches(self, article: Filtered) -> bool:
         return self.pattern.search(field_text(article, self.field)) is not None
 
 
@@ -40,7 +54,7 @@ class ItemFilter:
     include: tuple[Rule, ...] = ()
     exclude: tuple[Rule, ...] = ()
 
-    def keeps(self, article: Article) -> bool:
+    def keeps(self, article: Filtered) -> bool:
         if self.include and not any(rule.matches(article) for rule in self.include):
             return False
         return not any(rule.matches(article) for rule in self.exclude)
@@ -59,7 +73,7 @@ class ItemFilter:
         return out
 
 
-def field_text(article: Article, field: Field) -> str:
+def field_text(article: Filtered, field: Field) -> str:
     if field == "title":
         return article.title
     if field == "summary":
