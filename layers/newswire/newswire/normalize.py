@@ -25,7 +25,7 @@ from newswire.markdown import (
 )
 from newswire.models import EARLIEST_PLAUSIBLE, Article, FeedConfig, RelatedLink
 from newswire.slugs import make_slug
-from newswire.text import clean_line, defuse_autolinks, html_to_text, truncate
+from newswire.text import clean_line, html_to_text, truncate
 
 DESCRIPTION_LIMIT = 300
 SUMMARY_LIMIT = 300
@@ -217,7 +217,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
     )
-    description = truncate(defuse_autolinks(full_text), DESCRIPTION_LIMIT)
+    description = truncate(full_text, DESCRIPTION_LIMIT)
     summary = summary_markdown(summary_text)
     image = entry_image(entry, content_html or summary_html, link or None)
     date = entry_date(entry, now)

@@ -73,16 +73,6 @@ def html_to_text(html: str) -> str:
     return clean_line("".join(parser.parts))
 
 
-# Hugo renders front-matter `summary` as Markdown, where "<javascript:alert(1)>" in plain text
-# would become a live autolink. Such brackets around a URI whose scheme is not http(s)/mailto
-# are dropped; the words stay.
-_UNSAFE_AUTOLINK = re.compile(r"<(?!(?:https?|mailto):)([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
-
-
-def defuse_autolinks(text: str) -> str:
-    return _UNSAFE_AUTOLINK.sub(r"\1", text)
-
-
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters at a word boundary, with an ellipsis if cut."""
     if len(text) <= limit:
