@@ -1,5 +1,5 @@
-"""The repository's own documents: the README stays short and names every command, and every
-relative link lands."""
+"""The repository's own documents: the README stays short and names every command, every
+relative link lands, and the example page in docs/site.md is what newswire writes today."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from newswire.cli import build_parser
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 DOCS = [README, *sorted((REPO / "docs").glob("*.md"))]
+GOLDEN_PAGE = (
+    REPO / "tests/data/golden/google-news-world/content/world/2026/01"
+    "/russia-ukraine-war-list-of-key-events-day-1407.md"
+)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -52,3 +56,12 @@ def test_every_relative_link_lands() -> None:
             elif fragment and landing.suffix == ".md" and fragment not in anchors(landing):
                 broken.append(f"{doc.name}: {target} (no such heading)")
     assert broken == []
+
+
+def test_the_example_page_is_the_golden_file() -> None:
+    """docs/site.md shows one page as newswire writes it: when the golden file changes on
+    purpose, paste the new file there too."""
+    text = (REPO / "docs" / "site.md").read_text(encoding="utf-8")
+    example = re.search(r"^```markdown\n(.*?)^```", text, re.M | re.S)
+    assert example is not None
+    assert example.group(1) == GOLDEN_PAGE.read_text(encoding="utf-8")
