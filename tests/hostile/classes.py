@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html import escape as h
 from xml.sax.saxutils import escape as x
 
-from .feeds import Item, rss
+from .feeds import Item, atom, atom_entry, rss
 from .server import Exchange, HostileServer, Reply
 
 DATE = "Tue, 06 Jan 2026 09:30:00 +0000"
@@ -68,9 +68,15 @@ class FixtureSet:
     """When set, exactly the titles every reader must show (classes whose titles are the test)."""
 
 
-def _feeds(*feeds: list[Item]) -> Callable[[HostileServer], list[str]]:
+def _feeds(
+    *feeds: list[Item], atom_entries: list[str] | None = None
+) -> Callable[[HostileServer], list[str]]:
     def serve(server: HostileServer) -> list[str]:
-        return [server.feed(f"/feed-{n}.xml", rss(items)) for n, items in enumerate(feeds)]
+        urls = [server.feed(f"/feed-{n}.xml", rss(items)) for n, items in enumerate(feeds)]
+        if atom_entries:
+            urls.append(server.feed("/atom.xml", atom(atom_entries),
+                                    content_type="application/atom+xml"))  # fmt: skip
+        return urls
 
     return serve
 
@@ -121,6 +127,16 @@ ACTIVE_HTML = [
 ACTIVE = [
     item(n, f"Active content {n}", prefix="active", content_html=html_text,
          description=html_text) for n, html_text in enumerate(ACTIVE_HTML)
+]  # fmt: skip
+ATOM_ACTIVE = [
+    atom_entry(title=f"Atom active content {n}", link=link,
+               entry_id=f"urn:hostile:atom:active:{n}", content_html=html_text)
+    for n, (link, html_text) in enumerate([
+        ("JaVaScRiPt:alert(1)", ACTIVE_HTML[0]),
+        ("https://atom.example.org/a) [x](javascript:alert(1)", ACTIVE_HTML[1]),
+        ("https://atom.example.org/ok", ACTIVE_HTML[3]),
+        ("data:text/html,x", ACTIVE_HTML[9]),
+    ])
 ]  # fmt: skip
 
 # --- class 2: link and image destinations, alt text, schemes ------------------------------------
@@ -280,7 +296,8 @@ FIXTURE_SETS = {
     s.name: s
     for s in [
         FixtureSet("markup", "1, 5", _feeds(MARKUP), len(MARKUP)),
-        FixtureSet("active-html", "nh3", _feeds(ACTIVE), len(ACTIVE)),
+        FixtureSet("active-html", "nh3", _feeds(ACTIVE, atom_entries=ATOM_ACTIVE),
+                   len(ACTIVE) + len(ATOM_ACTIVE)),
         FixtureSet("links", "2", _feeds(LINKS, GOOGLE_LINKS), len(LINKS) + len(GOOGLE_LINKS)),
         FixtureSet("build-breakers", "3", _feeds(BUILD_BREAKERS, GOOGLE_BREAKERS),
                    len(BUILD_BREAKERS) + len(GOOGLE_BREAKERS)),
