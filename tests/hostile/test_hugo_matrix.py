@@ -240,37 +240,17 @@ def article_pages(build: Build) -> dict[str, ArticlePage]:
 
 # --- the cases -----------------------------------------------------------------------------------
 
-# Checks of a set whose class is not fixed on main yet: expected to fail, and reported (XFAIL, or
-# XPASS once the fix lands) until the mark is removed here. Not strict, so that a fix can land
-# without editing this file in the same commit. (check, fixture set) -> the classes pending.
-PENDING: dict[tuple[str, str], str] = {}
+SETS = list(FIXTURE_SETS)
+SETS_WITHOUT_FAILING_FEEDS = [n for n, s in FIXTURE_SETS.items() if not s.may_fail_feeds]
+BUILDS = [
+    pytest.param(name, hugo, config, id=f"{name}-{hugo}-{config}")
+    for name in FIXTURE_SETS
+    for hugo in HUGO_NAMES
+    for config in CONFIGS
+]
 
 
-def marks(check: str, name: str) -> list[pytest.MarkDecorator]:
-    pending = PENDING.get((check, name))
-    if pending is None:
-        return []
-    return [pytest.mark.xfail(reason=f"issue 10 class {pending}: not fixed yet", strict=False)]
-
-
-def sets(check: str, *, failing_feeds: bool = True) -> list[Any]:
-    return [
-        pytest.param(name, id=name, marks=marks(check, name))
-        for name, fixture in FIXTURE_SETS.items()
-        if failing_feeds or not fixture.may_fail_feeds
-    ]
-
-
-def builds(check: str) -> list[Any]:
-    return [
-        pytest.param(name, hugo, config, id=f"{name}-{hugo}-{config}", marks=marks(check, name))
-        for name in FIXTURE_SETS
-        for hugo in HUGO_NAMES
-        for config in CONFIGS
-    ]
-
-
-@pytest.mark.parametrize("name", sets("run"))
+@pytest.mark.parametrize("name", SETS)
 def test_the_run_writes_every_article_and_says_so_plainly(workspace: Workspace, name: str) -> None:
     produced = workspace.content_of(name)
     fixture, run = produced.fixture, produced.run
@@ -288,7 +268,7 @@ def test_the_run_writes_every_article_and_says_so_plainly(workspace: Workspace, 
     assert articles["new"] >= fixture.articles - fixture.may_skip, articles
 
 
-@pytest.mark.parametrize("name", sets("again", failing_feeds=False))
+@pytest.mark.parametrize("name", SETS_WITHOUT_FAILING_FEEDS)
 def test_a_second_run_finds_every_feed_not_modified(workspace: Workspace, name: str) -> None:
     """The validators were saved, bad items or not: nothing is fetched and parsed again."""
     again = workspace.content_of(name).again
@@ -296,7 +276,7 @@ def test_a_second_run_finds_every_feed_not_modified(workspace: Workspace, name: 
     assert again["articles"]["new"] == 0, short(again)
 
 
-@pytest.mark.parametrize("name", sets("modes"))
+@pytest.mark.parametrize("name", SETS)
 def test_written_files_have_the_usual_modes(workspace: Workspace, name: str) -> None:
     """Under umask 022: files 0644, directories 0755, so a web server running as another user
     can serve them (class 8)."""
@@ -312,7 +292,7 @@ def test_written_files_have_the_usual_modes(workspace: Workspace, name: str) -> 
     assert wrong == {}, short(wrong)
 
 
-@pytest.mark.parametrize(("name", "hugo", "config"), builds("build"))
+@pytest.mark.parametrize(("name", "hugo", "config"), BUILDS)
 def test_hugo_builds_every_article_as_a_page(
     workspace: Workspace, name: str, hugo: str, config: str
 ) -> None:
@@ -328,7 +308,7 @@ def test_hugo_builds_every_article_as_a_page(
     assert pages >= least, "fewer articles than the feeds carry"
 
 
-@pytest.mark.parametrize(("name", "hugo", "config"), builds("inert"))
+@pytest.mark.parametrize(("name", "hugo", "config"), BUILDS)
 def test_hugo_html_is_inert(workspace: Workspace, name: str, hugo: str, config: str) -> None:
     build = workspace.build(name, hugo, config)
     code = build.done.returncode
@@ -343,7 +323,7 @@ def test_hugo_html_is_inert(workspace: Workspace, name: str, hugo: str, config: 
     assert found == {}, short(found)
 
 
-@pytest.mark.parametrize(("name", "hugo", "config"), builds("titles"))
+@pytest.mark.parametrize(("name", "hugo", "config"), BUILDS)
 def test_hugo_shows_each_title_and_tag_as_the_string_written(
     workspace: Workspace, name: str, hugo: str, config: str
 ) -> None:
@@ -401,7 +381,7 @@ def site_problems(site: Path) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("name", sets("site"))
+@pytest.mark.parametrize("name", SETS)
 def test_newswire_site_pages_and_feeds_are_inert(workspace: Workspace, name: str) -> None:
     produced = workspace.content_of(name)
     pages = len(list(produced.site.rglob("*.html")))
@@ -410,7 +390,7 @@ def test_newswire_site_pages_and_feeds_are_inert(workspace: Workspace, name: str
     assert found == {}, short(found)
 
 
-@pytest.mark.parametrize("name", sets("site"))
+@pytest.mark.parametrize("name", SETS)
 def test_newswire_site_with_remote_images_is_inert(workspace: Workspace, name: str) -> None:
     """The same with publishers' images shown (`--remote-images`), which puts their URLs in
     `src` attributes."""
