@@ -102,6 +102,7 @@ def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> No
         "updated": 0,
         "unchanged": 0,
         "failed": 0,
+        "skipped": 0,
         "filtered": 0,
     }
     assert summary["errors"] == []

@@ -339,7 +339,7 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
 
     assert summary_counts(summary) == (
         {"fetched": 3, "not_modified": 0, "failed": 0, "skipped": 0},
-        {"new": 8, "updated": 0, "unchanged": 0, "failed": 0, "filtered": 0},
+        {"new": 8, "updated": 0, "unchanged": 0, "failed": 0, "skipped": 0, "filtered": 0},
     )
     assert summary["errors"] == []
 
@@ -429,7 +429,7 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
     assert emitted_metrics(capsys.readouterr().out) == {
         "FeedsFetched": 3, "FeedsNotModified": 0, "FeedsFailed": 0, "FeedsSkipped": 0,
         "ArticlesNew": 8, "ArticlesUpdated": 0, "ArticlesUnchanged": 0, "ArticlesFailed": 0,
-        "ArticlesFiltered": 0,
+        "ArticlesSkipped": 0, "ArticlesFiltered": 0,
         "FeedsFailing24h": 0,
     }  # fmt: skip
 
@@ -471,7 +471,7 @@ def test_second_run_is_conditional_and_writes_nothing(
 
     assert summary_counts(summary) == (
         {"fetched": 0, "not_modified": 3, "failed": 0, "skipped": 0},
-        {"new": 0, "updated": 0, "unchanged": 0, "failed": 0, "filtered": 0},
+        {"new": 0, "updated": 0, "unchanged": 0, "failed": 0, "skipped": 0, "filtered": 0},
     )
     assert aws_calls.of("PutObject") == []
     assert aws_calls.article_writes() == []
@@ -511,7 +511,7 @@ def test_a_changed_item_is_rewritten_in_place(ingest_function: Lambda, aws_calls
 
     assert summary_counts(summary) == (
         {"fetched": 1, "not_modified": 2, "failed": 0, "skipped": 0},
-        {"new": 0, "updated": 1, "unchanged": 2, "failed": 0, "filtered": 0},
+        {"new": 0, "updated": 1, "unchanged": 2, "failed": 0, "skipped": 0, "filtered": 0},
     )
     (request,) = ingest_function.server.requests_for(GAZETTE)
     assert (request.if_none_match, request.status) == (old_etag, 200)
@@ -567,7 +567,7 @@ def test_event_feed_list_overrides_the_config(ingest_function: Lambda, form: str
 
     assert summary_counts(summary) == (
         {"fetched": 1, "not_modified": 0, "failed": 0, "skipped": 0},
-        {"new": 2, "updated": 0, "unchanged": 0, "failed": 0, "filtered": 0},
+        {"new": 2, "updated": 0, "unchanged": 0, "failed": 0, "skipped": 0, "filtered": 0},
     )
     assert [len(ingest_function.server.requests_for(p)) for p in (GAZETTE, NOTES, WORLD)] == [
         0,
@@ -597,7 +597,7 @@ def test_a_dead_feed_fails_alone(ingest_function: Lambda) -> None:
 
     assert summary_counts(summary) == (
         {"fetched": 3, "not_modified": 0, "failed": 1, "skipped": 0},
-        {"new": 8, "updated": 0, "unchanged": 0, "failed": 0, "filtered": 0},
+        {"new": 8, "updated": 0, "unchanged": 0, "failed": 0, "skipped": 0, "filtered": 0},
     )
     (error,) = summary["errors"]
     assert (error["feed"], error["url"]) == ("dead", dead)

@@ -285,6 +285,7 @@ def test_newswire_list_answers_the_same_after_reindex(
         "updated": 0,
         "unchanged": articles,
         "failed": 0,
+        "skipped": 0,
         "filtered": 0,
     }
     assert listing(json.loads(newswire("list", "--json", *limit))) == before

@@ -183,7 +183,7 @@ class Ingestor:
                 "feed parsed with a warning", extra={"feed": feed.feed_id, "warning": warning}
             )
 
-        articles, prints, failed = self._normalize(feed, items, now)
+        articles, prints, skipped, bad_prints = self._normalize(feed, items, now)
         # The feed's include/exclude rules, after normalize (they match clean text) and before
         # anything is decided or written: a filtered item leaves no trace but its count (and
         # no fingerprint: it is parsed and counted again on the next run, as before).
@@ -198,20 +198,25 @@ class Ingestor:
         except StorageError as exc:
             return self._failed(feed, base, now, str(exc))
         committer = Committer(self.store, self.index, self._enricher)
-        done, failed_writes = committer.commit_all(feed, articles, existing, now, written)
-        failed += failed_writes
+        done, failed, bad = committer.commit_all(feed, articles, existing, now, written)
         for article_id, outcome in done.items():
             counts[outcome] += 1
             committed.extend(prints.get(article_id, ()))
-        # Validators are saved last, and only when every item was committed: otherwise the
-        # next run must fetch the whole body again to retry what failed.
+        # An item with bad content would fail the same way again: it is remembered like a
+        # committed one, and does not hold the validators back.
+        skipped += len(bad)
+        committed.extend(bad_prints)
+        for article_id in bad:
+            committed.extend(prints.get(article_id, ()))
+        # Validators are saved last, and only when every item was committed or skipped for
+        # good: after a storage failure the next run must fetch the whole body again.
         complete = failed == 0
         self._save_state(_healthy(
             base, url=feed.url, last_fetch=now,
             etag=fetched.etag if complete else None,
             last_modified=fetched.last_modified if complete else None,
             body_hash=body_hash if complete else None,
-            last_status="ok" if complete else f"{failed} item(s) failed; retried next run",
+            last_status=item_status(skipped=skipped, failed=failed),
             articles_total=base.articles_total + counts[Outcome.NEW],
             # Only what was committed above: an item that failed is parsed again next run.
             fingerprints=remembered(
@@ -221,7 +226,8 @@ class Ingestor:
         result = FeedResult(
             feed.feed_id, feed.url, FeedStatus.FETCHED,
             new=counts[Outcome.NEW], updated=counts[Outcome.UPDATED],
-            unchanged=counts[Outcome.UNCHANGED], failed_items=failed, filtered=filtered,
+            unchanged=counts[Outcome.UNCHANGED], failed_items=failed, skipped_items=skipped,
+            filtered=filtered,
             parsed=items.parsed,
             changed=tuple(new for new, _ in written),
             replaced=tuple(old for _, old in written if old is not None),
@@ -231,23 +237,29 @@ class Ingestor:
 
     def _normalize(
         self, feed: FeedConfig, items: NewItems, now: datetime
-    ) -> tuple[list[Article], dict[str, list[str]], int]:
+    ) -> tuple[list[Article], dict[str, list[str]], int, list[str]]:
         """The articles of the entries, the fingerprints of the items each was made from (a
-        repeated guid is made once, from its first item), and how many entries failed."""
+        repeated guid is made once, from its first item), how many entries were skipped for
+        bad content, and their fingerprints."""
         articles: dict[str, Article] = {}
         prints: dict[str, list[str]] = {}
-        failed = 0
+        skipped, bad_prints = 0, []
         for entry, fingerprint in zip(items.entries, items.fingerprints, strict=True):
             try:
                 article = normalize_entry(entry, feed, now=now)
-            except Exception as exc:  # one malformed entry must not cost the feed its others
-                failed += 1
-                log.warning("entry skipped", extra={"feed": feed.feed_id, "error": repr(exc)})
+            except Exception as exc:  # pure: the same entry would fail the same way again
+                skipped += 1
+                if fingerprint is not None:
+                    bad_prints.append(fingerprint)
+                log.warning("item skipped: bad content", extra={
+                    "feed": feed.feed_id, "guid": str(dict.get(entry, "id") or "")[:200],
+                    "error": repr(exc)[:500],
+                })  # fmt: skip
                 continue
             articles.setdefault(article.id, article)  # duplicate guids: the first one wins
             if fingerprint is not None:
                 prints.setdefault(article.id, []).append(fingerprint)
-        return list(articles.values()), prints, failed
+        return list(articles.values()), prints, skipped, bad_prints
 
     def _failed(
         self,
@@ -298,6 +310,18 @@ def _fingerprints_kept(feed: FeedConfig) -> int:
     return 2 * max(feed.max_items, 1)
 
 
+def _items(count: int) -> str:
+    return f"{count} item{'s' if count != 1 else ''}"
+
+
+def item_status(*, skipped: int, failed: int) -> str:
+    """A fetched feed's status line: what `newswire feeds` shows."""
+    parts = [f"{_items(failed)} not stored (will retry)"] if failed else ["ok"]
+    if skipped:
+        parts.append(f"{_items(skipped)} skipped (bad content)")
+    return "; ".join(parts)
+
+
 def _healthy(state: FeedState, **changes: Any) -> FeedState:
     """`state` after a successful fetch: no errors, no back-off."""
     return dataclasses.replace(
@@ -316,5 +340,6 @@ def _counts(result: FeedResult) -> dict[str, int]:
         "updated": result.updated,
         "unchanged": result.unchanged,
         "failed_items": result.failed_items,
+        "skipped_items": result.skipped_items,
         "filtered": result.filtered,
     }

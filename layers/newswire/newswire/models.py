@@ -269,6 +269,10 @@ class FeedResult:
     updated: int = 0
     unchanged: int = 0
     failed_items: int = 0
+    """Items not stored for a passing reason (storage): the feed is fetched whole next run."""
+    skipped_items: int = 0
+    """Items that failed for a reason that will not change (their content): recorded and
+    skipped; the feed's validators are saved all the same."""
     filtered: int = 0
     """Items the feed's include/exclude rules kept out (never written)."""
     error: str | None = None
@@ -306,7 +310,7 @@ class RunSummary:
     @classmethod
     def of(cls, results: tuple[FeedResult, ...], seconds: float) -> RunSummary:
         counts = {status.value: 0 for status in FeedStatus}
-        for outcome in ("new", "updated", "unchanged", "failed_items", "filtered"):
+        for outcome in ("new", "updated", "unchanged", "failed_items", "skipped_items", "filtered"):
             counts[outcome] = 0
         for result in results:
             counts[result.status.value] += 1
@@ -314,6 +318,7 @@ class RunSummary:
             counts["updated"] += result.updated
             counts["unchanged"] += result.unchanged
             counts["failed_items"] += result.failed_items
+            counts["skipped_items"] += result.skipped_items
             counts["filtered"] += result.filtered
         return cls(results=results, seconds=seconds, counts=counts)
 
@@ -325,6 +330,7 @@ class RunSummary:
                 "updated": self.counts["updated"],
                 "unchanged": self.counts["unchanged"],
                 "failed": self.counts["failed_items"],
+                "skipped": self.counts["skipped_items"],
                 "filtered": self.counts["filtered"],
             },
             "seconds": round(self.seconds, 3),

@@ -197,6 +197,7 @@ def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
         "ArticlesUpdated": counts["updated"],
         "ArticlesUnchanged": counts["unchanged"],
         "ArticlesFailed": counts["failed_items"],
+        "ArticlesSkipped": counts["skipped_items"],
         "ArticlesFiltered": counts["filtered"],
         "FeedsFailing24h": summary.failing_24h,
     }

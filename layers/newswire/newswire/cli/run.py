@@ -108,7 +108,8 @@ def print_summary(
     )
     print(
         f"articles: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged"
-        + (f", {c['failed_items']} failed (retried next run)" if c["failed_items"] else "")
+        + (f", {c['skipped_items']} skipped (bad content)" if c["skipped_items"] else "")
+        + (f", {c['failed_items']} not stored (will retry)" if c["failed_items"] else "")
         + (f", {c['filtered']} filtered out" if c["filtered"] else ""),
         file=out,
     )
