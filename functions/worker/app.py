@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newswire.logs import json_line
 from newswire.models import FeedResult
 from newswire.service import FeedFailed, ingest_message, update_site_after_batch
 from newswire.tracing import handler_tracer
 
-logger = Logger()
+logger = Logger(json_serializer=json_line)
 tracer = handler_tracer()
 metrics = Metrics()
 # A batch whose every feed failed is still a normal return (its messages are retried, then go

@@ -13,6 +13,7 @@ server or a feed sends reaches a terminal or a log line as control characters.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import re
@@ -21,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newswire.adapters.local import SqliteIndex
@@ -160,6 +161,7 @@ def test_a_date_in_the_past_means_now_and_is_not_logged(caplog: pytest.LogCaptur
     assert not caplog.records
 
 
+@settings(deadline=None)
 @given(st.text())
 @example("--5")
 @example("²")
@@ -282,9 +284,44 @@ def test_log_lines_carry_no_raw_control_and_stay_one_line(formatter: logging.For
         assert data["error"] == HOSTILE_TEXT + "\ud800"
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_escaping_leaves_no_control_and_json_strings_decode_back(text: str) -> None:
     escaped = escape_controls(text)
     assert_no_raw_controls(escaped.replace("\n", "").replace("\t", ""))
     escaped.encode("utf-8")
     assert json.loads(escape_controls(json.dumps(text, ensure_ascii=False))) == text
+
+
+@pytest.mark.parametrize("function", ["ingest", "worker"])
+def test_lambda_log_lines_carry_no_raw_control(
+    function: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handlers' Powertools logger (and the newswire loggers it configures) escape too."""
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", f"log-escaping-{function}")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "newswire")
+    path = Path(__file__).resolve().parents[2] / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_app_for_logs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved = {
+        name: (list(lg.handlers), lg.level, lg.propagate)
+        for name, lg in logging.Logger.manager.loggerDict.items()
+        if name.startswith("newswire") and isinstance(lg, logging.Logger)
+    }
+    try:
+        spec.loader.exec_module(module)
+    finally:  # loading copies Powertools' handler onto the newswire loggers: undo that
+        for name, lg in logging.Logger.manager.loggerDict.items():
+            if name.startswith("newswire") and isinstance(lg, logging.Logger):
+                handlers, level, propagate = saved.get(name, ([], logging.NOTSET, True))
+                lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+    record = logging.LogRecord(
+        "newswire.ingest", logging.WARNING, __file__, 1, f"feed failed {HOSTILE_TEXT}", None, None
+    )
+    record.error = HOSTILE_TEXT + "\ud800"
+    line = module.logger.registered_formatter.format(record)
+    assert_no_raw_controls(line)
+    line.encode("utf-8")
+    assert json.loads(line)["message"] == f"feed failed {HOSTILE_TEXT}"

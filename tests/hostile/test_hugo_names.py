@@ -93,6 +93,7 @@ def test_a_reserved_slug_never_becomes_a_key(slug: str) -> None:
         content_key("news", NOW, slug)
 
 
+@settings(deadline=None)
 @given(st.text(), st.from_regex(r"[0-9a-f]{20}", fullmatch=True))
 @example("Index", "0123456789abcdef0123")
 def test_any_title_gives_a_slug_that_is_not_reserved(title: str, article_id: str) -> None:

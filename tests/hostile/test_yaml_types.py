@@ -105,6 +105,7 @@ def everywhere(value: str) -> Article:
     )  # fmt: skip
 
 
+@settings(deadline=None)
 @given(st.sampled_from(NAMED))
 def test_the_named_values_are_quoted_and_read_back_as_strings(value: str) -> None:
     data = render_markdown(everywhere(value))
@@ -115,7 +116,7 @@ def test_the_named_values_are_quoted_and_read_back_as_strings(value: str) -> Non
     assert meta["related"] == [{"title": value, "url": value, "publisher": value}]
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(sorted(OTHER_TYPE_PATTERNS)).flatmap(
         lambda name: st.from_regex(re.compile(OTHER_TYPE_PATTERNS[name]), fullmatch=True)
@@ -128,7 +129,7 @@ def test_anything_a_yaml_reader_types_is_quoted(value: str) -> None:
     assert front_matter(data)["title"] == value
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     title=st.text(), summary=st.text(), tags=st.lists(st.text(), max_size=3),
     related=st.lists(st.tuples(st.text(), st.text()), max_size=2),

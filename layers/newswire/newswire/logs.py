@@ -126,6 +126,13 @@ class JsonFormatter(logging.Formatter):
         return escape_controls(json.dumps(data, default=str, ensure_ascii=False))
 
 
+def json_line(data: object) -> str:
+    """Powertools' JSON log line (its serializer's settings) with the same escaping: Lambda's
+    logs are read in terminals too (`sam logs`, `aws logs tail`)."""
+    text = json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False)
+    return escape_controls(text)
+
+
 def configure_logging(*, verbosity: int = 0, json_lines: bool = False) -> None:
     # The run summary reports every failed feed, so by default only errors are logged.
     level = (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
