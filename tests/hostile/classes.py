@@ -290,7 +290,10 @@ HUGE = [
     item(1, HUGE_TITLE.strip(), prefix="huge", description="A megabyte of title."),
     item(2, "A" * 200_000, prefix="huge", description="One 200,000-letter word of title."),
     item(3, "An ordinary neighbour", prefix="huge", description="Short."),
-]
+    item(4, "A story with a megabyte link", prefix="huge", description="Long link.",
+         link="https://gazette.example.org/" + "a" * 1_000_000,
+         content_html='<p><img src="https://gazette.example.org/' + "i" * 500_000 + '.png"></p>'),
+]  # fmt: skip
 
 FIXTURE_SETS = {
     s.name: s

@@ -15,6 +15,7 @@ from markdown_it.token import Token
 
 from newswire import markdown
 from newswire.markdown import (
+    MAX_URL_LENGTH,
     escape_markdown,
     html_to_markdown,
     markdown_destination,
@@ -215,6 +216,15 @@ def test_relative_and_protocol_relative_urls_resolve_against_the_feed_or_are_ref
     assert safe_url("//cdn.example/a.png") is None
     assert safe_url("img/a.png") is None
     assert safe_url("https://[::1") is None  # unparseable: refused, not an error
+
+
+def test_a_url_longer_than_the_cap_is_refused() -> None:
+    base = "https://gazette.example.org/"
+    longest = base + "a" * (MAX_URL_LENGTH - len(base))
+    assert safe_url(longest) == longest
+    assert safe_url(longest + "a") is None
+    assert safe_url("/" + "a" * MAX_URL_LENGTH, BASE) is None  # resolving cannot sneak past it
+    assert markdown_link("the text", longest + "a") == "the text"
 
 
 def test_the_site_and_the_markdown_share_one_url_rule() -> None:

@@ -42,6 +42,10 @@ SAFE_SCHEMES = frozenset({"http", "https"})
 # is "javascript:" to a browser, so it must be to the check as well.
 _URL_TRIM = "".join(chr(c) for c in range(0x21))
 _URL_REMOVED = re.compile("[\t\n\r]")
+# Longer URLs are refused: no article, image or publisher link comes near it (Google News
+# redirects run to ~700 characters), and each URL is repeated on several pages and feeds, so one
+# item with a megabyte link would bloat all of them, as an uncapped title did.
+MAX_URL_LENGTH = 4096
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
@@ -51,7 +55,7 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     any case of them, and URLs that stay scheme-less or protocol-relative after resolution
     against `base` never pass.
     """
-    if not url:
+    if not url or len(url) > MAX_URL_LENGTH:
         return None
     url = _URL_REMOVED.sub("", url.strip(_URL_TRIM))
     try:
@@ -62,7 +66,7 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
         return None
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
         return None
-    return url
+    return url if len(url) <= MAX_URL_LENGTH else None
 
 
 # --- text and URLs as Markdown -------------------------------------------------------------
