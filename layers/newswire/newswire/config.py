@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -48,6 +49,8 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     allow_hosts: tuple[str, ...] = ()
     enrich: EnrichOptions = field(default_factory=EnrichOptions)
+    retention: timedelta | None = None
+    """How long articles are kept: scheduled runs on AWS delete older ones (as `prune`)."""
 
 
 def load_config(path: Path | str) -> Config:
@@ -66,7 +69,7 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: expected a mapping with a 'feeds' list at the top")
-    unknown = set(data) - {"feeds", "defaults", "allow_hosts", "enrich"}
+    unknown = set(data) - {"feeds", "defaults", "allow_hosts", "enrich", "retention"}
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -87,9 +90,35 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
     allow = data.get("allow_hosts") or []
     if not isinstance(allow, list) or not all(isinstance(h, str) for h in allow):
         raise ConfigError(f"{source}: 'allow_hosts' must be a list of host names or CIDRs")
+    retention = data.get("retention")
+    if retention is not None:
+        try:
+            retention = parse_duration(str(retention))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: 'retention': {exc}") from None
     return Config(
-        feeds=feeds, allow_hosts=tuple(allow), enrich=_enrich_options(data.get("enrich"), source)
+        feeds=feeds,
+        allow_hosts=tuple(allow),
+        enrich=_enrich_options(data.get("enrich"), source),
+        retention=retention,
     )
+
+
+DURATION = re.compile(r"(\d+)\s*([mhdw])")
+DURATION_UNITS = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+
+
+def parse_duration(value: str) -> timedelta:
+    """`30m`, `24h`, `90d`, `26w`: a positive span of time."""
+    match = DURATION.fullmatch(value.strip())
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"{value!r} is not a duration such as 30m, 24h, 7d or 2w")
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
 
 
 def _enrich_options(raw: object, source: str) -> EnrichOptions:

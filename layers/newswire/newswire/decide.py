@@ -52,6 +52,10 @@ class Decision:
 def decide(article: Article, existing: IndexRecord | None, now: datetime) -> Decision:
     if existing is None:
         return Decision(Outcome.NEW, article)
+    if existing.hidden:
+        # Taken down by an editor (`newswire hide`): a feed that carries it again changes
+        # nothing, neither its page (a draft) nor its record.
+        return Decision(Outcome.UNCHANGED, article, existing.key)
     feeds = existing.feeds + tuple(f for f in article.feeds if f not in existing.feeds)
     content_changed = article.content_hash != existing.content_hash
     if not content_changed and feeds == existing.feeds:

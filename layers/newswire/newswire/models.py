@@ -213,6 +213,9 @@ class IndexRecord:
     image: str | None = None
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    hidden: bool = False
+    """Taken off the site by `newswire hide`: kept in the index (a feed that carries the
+    article again finds it and leaves it alone) but in no listing; its page is a draft."""
 
     @property
     def published(self) -> str:

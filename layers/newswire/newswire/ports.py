@@ -65,11 +65,17 @@ class ContentStore(Protocol):
         """Every key that starts with `prefix`, in no particular order."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove `key`; nothing happens if nothing is stored there (safe to repeat)."""
+        ...
+
 
 class ArticleIndex(Protocol):
     """Article metadata, slug claims and feed state (a DynamoDB table or a SQLite file).
 
-    Every method raises StorageError when the backend fails; nothing else escapes.
+    A hidden record (IndexRecord.hidden) is stored and read by id like any other, but latest,
+    by_term and by_month never list it. Every method raises StorageError when the backend
+    fails; nothing else escapes.
     """
 
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
@@ -99,6 +105,11 @@ class ArticleIndex(Protocol):
         each. One result per write: True where written, False where add or replace would have
         returned False or raised SlugTaken (nothing of that write is stored: the caller reads
         again and decides again)."""
+        ...
+
+    def remove(self, record: IndexRecord) -> None:
+        """Delete the article's record, its slug claim and its listings, all or nothing.
+        Nothing happens if it is not indexed (safe to repeat)."""
         ...
 
     def latest(

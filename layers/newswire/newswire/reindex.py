@@ -52,6 +52,7 @@ def record_from_markdown(key: str, data: bytes) -> IndexRecord:
         image=page.image or None,
         tags=page.tags,
         categories=page.categories,
+        hidden=page.draft,  # `newswire hide` made the page a draft
     )
 
 

@@ -15,7 +15,7 @@ from newswire.bootstrap import Settings, build_feed_queue, build_ingestor, build
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
 from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch
 from newswire.ingest import Ingestor
-from newswire.models import FeedConfig, FeedResult, FeedStatus, RunSummary
+from newswire.models import FeedConfig, FeedResult, FeedStatus, IndexRecord, RunSummary
 from newswire.ports import StorageError
 from newswire.site.hook import update_site
 
@@ -112,11 +112,39 @@ def run_scheduled(
                 failing_24h=failing_for_a_day(feeds, states, ingestor.clock()),
             )
     summary = ingestor.run(feeds, seconds_left=seconds_left)
-    _update_site(summary, ingestor, settings, seconds_left)
+    pruned = apply_retention(config, ingestor, detail)
+    _update_site(summary, ingestor, settings, seconds_left, removed=pruned)
     states = ingestor.index.get_feed_states(ids)
     return dataclasses.replace(
         summary, failing_24h=failing_for_a_day(feeds, states, ingestor.clock())
     )
+
+
+def apply_retention(
+    config: Config, ingestor: Ingestor, detail: Mapping[str, Any]
+) -> list[IndexRecord]:
+    """The scheduled run's `newswire prune`: with `retention` in feeds.yaml, delete the
+    articles older than that (their pages leave the site with the run's own update). Not for
+    an event with its own feed list (a manual run of a few feeds). Never raises: what is not
+    deleted now is deleted by the next run."""
+    if config.retention is None or detail.get("feeds"):
+        return []
+    from newswire.moderation import older_than, prune
+
+    try:
+        deleted, problems = prune(
+            older_than(ingestor.index, ingestor.clock() - config.retention),
+            ingestor.store,
+            ingestor.index,
+        )
+    except StorageError as exc:
+        log.error("retention not applied", extra={"error": str(exc)})
+        return []
+    for problem in problems:
+        log.warning("article not pruned", extra={"error": problem})
+    if deleted:
+        log.info("articles pruned", extra={"articles": len(deleted)})
+    return deleted
 
 
 class FeedFailed(Exception):
@@ -168,6 +196,8 @@ def _update_site(
     ingestor: Ingestor,
     settings: Settings,
     seconds_left: Callable[[], float] | None,
+    *,
+    removed: Sequence[IndexRecord] = (),
 ) -> dict[str, object] | None:
     return update_site(
         summary,
@@ -176,6 +206,7 @@ def _update_site(
         base_url=settings.site_url,
         options=settings.site,
         seconds_left=seconds_left,
+        removed=removed,
     )
 
 

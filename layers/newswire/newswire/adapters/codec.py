@@ -40,6 +40,7 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
         "image": record.image,
         "tags": list(record.tags),
         "categories": list(record.categories),
+        "hidden": True if record.hidden else None,  # absent unless hidden: shapes unchanged
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -64,6 +65,7 @@ def record_from_dict(data: dict[str, Any]) -> IndexRecord:
         image=data.get("image"),
         tags=tuple(str(t) for t in data.get("tags", [])),
         categories=tuple(str(c) for c in data.get("categories", [])),
+        hidden=bool(data.get("hidden", False)),
     )
 
 

@@ -242,6 +242,56 @@ class DynamoIndex:
         found = list(self._batch_get([f"A#{article_id}"]))
         return stored_of(found[0] if found else {})
 
+    def remove(self, record: IndexRecord) -> None:
+        """One transaction: the article, its slug claim and its term items (the ones its
+        stored `memberships` name, on condition that they are still those)."""
+        claim_owned = True
+        for _ in range(REPLACE_ATTEMPTS):
+            found = list(self._batch_get([f"A#{record.id}"]))
+            if not found:
+                return
+            stored, indexed = stored_of(found[0]), record_from_dict(found[0])
+            article: dict[str, Any] = {
+                "TableName": self.table,
+                "Key": {"pk": {"S": f"A#{record.id}"}},
+            }
+            if stored.value is not None:
+                article["ConditionExpression"] = "#m = :m"
+                article["ExpressionAttributeNames"] = {"#m": "memberships"}
+                article["ExpressionAttributeValues"] = {":m": {"S": stored.value}}
+            claim = {
+                "TableName": self.table,
+                "Key": {"pk": {"S": f"S#{indexed.section}/{indexed.slug}"}},
+                "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
+                "ExpressionAttributeNames": {"#o": "owner"},
+                "ExpressionAttributeValues": {":id": {"S": record.id}},
+            }
+            terms = [
+                {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"T#{record.id}#{k}"}}}}
+                for k in stored.keys
+            ]
+            actions: list[Any] = [
+                {"Delete": article},
+                *([{"Delete": claim}] if claim_owned else []),
+                *terms,
+            ]
+            try:
+                with aws_errors(
+                    f"DynamoDB removal of article {record.id}", declined=[TRANSACTION_CANCELLED]
+                ):
+                    self.client.transact_write_items(TransactItems=actions)
+            except Declined as declined:
+                if declined.reason_codes[:1] == [REASON_CONDITION_FAILED]:
+                    continue  # its terms changed meanwhile: read again
+                if claim_owned and declined.reason_codes[1:2] == [REASON_CONDITION_FAILED]:
+                    claim_owned = False  # the slug is another article's: leave its claim
+                    continue
+                raise
+            with self._hints_lock:
+                self._hints.pop(record.id, None)
+            return
+        raise StorageError(f"article {record.id} kept changing while it was being removed")
+
     def latest(
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
     ) -> list[IndexRecord]:

@@ -60,7 +60,10 @@ def term_key(taxonomy: Taxonomy, term: str) -> str:
 
 
 def memberships(record: IndexRecord) -> list[str]:
-    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS."""
+    """The `<taxonomy>#<term>` keys the record is listed under, sorted, at most MAX_MEMBERSHIPS.
+    None for a hidden record: a replace that hides an article deletes its term items."""
+    if record.hidden:
+        return []
     keys = [
         term_key(taxonomy, term)
         for taxonomy, term in record.terms
@@ -82,7 +85,8 @@ def memberships_value(keys: Sequence[str]) -> str:
 def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
     data = record_to_dict(record)
     data["pk"] = f"A#{record.id}"
-    data["month"] = record.month
+    if not record.hidden:  # no `month`: a hidden article stays out of the ByMonth index
+        data["month"] = record.month
     data["memberships"] = memberships_value(keys)
     return to_item(data)
 

@@ -102,6 +102,13 @@ class DirectoryStore:
         except OSError as exc:
             raise StorageError(f"cannot read {key}: {exc.strerror}") from exc
 
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {path}: {exc.strerror}") from exc
+
     def keys(self, prefix: str) -> Iterator[str]:
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
@@ -123,6 +130,10 @@ CREATE TABLE IF NOT EXISTS leases (
     feed_id TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL
 );
 """
+
+
+LISTED = "json_extract(articles.data, '$.hidden') IS NULL"
+"""The condition of every listing: hidden records are indexed, never listed."""
 
 
 class SqliteIndex:
@@ -243,10 +254,18 @@ class SqliteIndex:
         )
         return True
 
+    def remove(self, record: IndexRecord) -> None:
+        try:
+            with self._lock, self._db:
+                self._db.execute("DELETE FROM articles WHERE id = ?", (record.id,))
+                self._db.execute("DELETE FROM slug_claims WHERE owner = ?", (record.id,))
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+
     def latest(
         self, *, limit: int, feed: str | None = None, since: datetime | None = None
     ) -> list[IndexRecord]:
-        sql = "SELECT data FROM articles WHERE 1=1"
+        sql = f"SELECT data FROM articles WHERE {LISTED}"  # noqa: S608 (constants only)
         params: list[object] = []
         if since is not None:
             sql += " AND published >= ?"
@@ -267,18 +286,22 @@ class SqliteIndex:
             ),
             "publisher": "json_extract(articles.data, '$.publisher') = ?",
         }[taxonomy]
-        sql = f"SELECT data FROM articles WHERE {where} ORDER BY published DESC, id LIMIT ?"  # noqa: S608
+        sql = (
+            f"SELECT data FROM articles WHERE {where} AND {LISTED} "  # noqa: S608 (constants)
+            "ORDER BY published DESC, id LIMIT ?"
+        )
         return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (term, limit))]
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         sql = (
-            "SELECT data FROM articles WHERE substr(published, 1, 7) = ? "
+            f"SELECT data FROM articles WHERE substr(published, 1, 7) = ? AND {LISTED} "  # noqa: S608
             "ORDER BY published DESC, id LIMIT ?"
         )
         return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (month, limit))]
 
     def months_with_articles(self) -> set[str]:
-        rows = self._query("SELECT DISTINCT substr(published, 1, 7) FROM articles")
+        sql = f"SELECT DISTINCT substr(published, 1, 7) FROM articles WHERE {LISTED}"  # noqa: S608
+        rows = self._query(sql)
         return {month for (month,) in rows}
 
     def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:

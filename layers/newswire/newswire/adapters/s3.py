@@ -59,6 +59,10 @@ class S3Store:
         except Declined:
             return None
 
+    def delete(self, key: str) -> None:
+        with aws_errors(f"S3 delete of {key}"):
+            self.client.delete_object(Bucket=self.bucket, Key=key)  # absent: no error
+
     def keys(self, prefix: str) -> Iterator[str]:
         with aws_errors(f"S3 listing of {prefix}"):
             pages = self.client.get_paginator("list_objects_v2").paginate(

@@ -31,6 +31,7 @@ from newswire.cli.common import (
     settings_from,
 )
 from newswire.cli.feeds import add_feeds_command
+from newswire.cli.moderate import add_moderation_commands
 from newswire.cli.run import add_run_command, cmd_run
 from newswire.config import ConfigError
 from newswire.logs import configure_logging, terminal_safe_output
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.choices["reindex"].set_defaults(handler=cmd_reindex)
     add_redrive_command(commands)
     commands.choices["redrive"].set_defaults(handler=cmd_redrive)
+    add_moderation_commands(commands)
     add_site_commands(commands, backend_options)
     commands.choices["site"].set_defaults(handler=_cmd_site)
     commands.choices["serve"].set_defaults(handler=cmd_serve)

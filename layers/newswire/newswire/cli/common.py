@@ -4,14 +4,13 @@ and the guard that keeps read-only commands from creating a site where none is."
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from newswire.bootstrap import INDEX_FILE, Settings
-from newswire.config import ConfigError
+from newswire.config import DURATION, ConfigError, parse_duration
 
 if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -53,23 +52,6 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more (got {number})")
     return number
-
-
-DURATION = re.compile(r"(\d+)\s*([mhdw])")
-UNITS = {
-    "m": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "d": timedelta(days=1),
-    "w": timedelta(weeks=1),
-}
-
-
-def parse_duration(value: str) -> timedelta:
-    """`30m`, `24h`, `7d`, `2w`: a positive span of time."""
-    match = DURATION.fullmatch(value.strip())
-    if not match or int(match.group(1)) < 1:
-        raise ValueError(f"{value!r} is not a duration such as 30m, 24h, 7d or 2w")
-    return int(match.group(1)) * UNITS[match.group(2)]
 
 
 def duration(value: str) -> timedelta:

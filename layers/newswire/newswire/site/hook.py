@@ -10,10 +10,10 @@ build never fails the run: the articles are stored and indexed, and `newswire si
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from newswire.models import RunSummary
+from newswire.models import IndexRecord, RunSummary
 from newswire.ports import ArticleIndex, ContentStore
 
 if TYPE_CHECKING:
@@ -33,17 +33,21 @@ def update_site(
     base_url: str | None,
     options: SiteOptions,
     seconds_left: Callable[[], float] | None = None,
+    removed: Sequence[IndexRecord] = (),
 ) -> dict[str, object] | None:
-    """Rebuild the pages the run's changed articles appear on; returns the build report (as a
-    dict, for the log), or None when there was nothing to do or it could not be done."""
-    changed = summary.changed
-    if not base_url or not changed:
+    """Rebuild the pages the run's changed articles appear on, and take the `removed` ones
+    (pruned) off the site; returns the build report (as a dict, for the log), or None when
+    there was nothing to do or it could not be done."""
+    gone = {record.id for record in removed}
+    changed = tuple(r for r in summary.changed if r.id not in gone)  # ingested, then pruned
+    if not base_url or not (changed or removed):
         return None
     left = seconds_left() if seconds_left is not None else None
     if left is not None and left < SITE_SECONDS_NEEDED:
         log.error("site not updated: out of time", extra={"articles": len(changed)})
         return None
-    from newswire.site.build import LEASE_WAIT_SECONDS, build_site
+    from newswire.site.build import LEASE_WAIT_SECONDS
+    from newswire.site.removal import remove_from_site
 
     # Waiting for another build's lease must leave the time this build needs.
     wait = (
@@ -51,11 +55,12 @@ def update_site(
     )
 
     try:
-        report = build_site(
-            changed,
+        report = remove_from_site(
+            removed,
             store,
             index,
             base_url=base_url,
+            shown=changed,
             replaced=summary.replaced,
             options=options,
             lease_wait=wait,
