@@ -262,13 +262,10 @@ def create_backend(endpoint: str, bucket: str, table: str) -> None:
     """The bucket, and the table exactly as template.yaml's IndexTable declares it."""
     import boto3
 
-    from tooling.cfn import load_template
+    from tooling.cfn import create_index_table
 
-    props = load_template()["Resources"]["IndexTable"]["Properties"]
-    same_shape = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
-    dynamodb.create_table(TableName=table, **{k: props[k] for k in same_shape if k in props})
+    create_index_table(boto3.client("dynamodb", endpoint_url=endpoint), table)
 
 
 WRITE_OPERATIONS = frozenset(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
+import hypothesis
 import pytest
 
 from tooling.awsenv import FAKE_CREDENTIALS as FAKE_CREDENTIALS
@@ -45,6 +46,12 @@ TEMPLATE = REPO / "template.yaml"
 EVENTS = REPO / "events"
 
 LOOPBACK = "127.0.0.1"
+
+# No property test here is about speed (the benchmark measures that), and on a loaded machine
+# the default 200 ms deadline fails healthy examples. Loaded here, before any test module, so
+# that every @settings(...) inherits it.
+hypothesis.settings.register_profile("newswire", deadline=None)
+hypothesis.settings.load_profile("newswire")
 
 
 # --- the incremental path equals the full parse, in every test that ingests ----------------

@@ -171,6 +171,36 @@ def test_a_lost_table_is_rebuilt_from_the_bucket(
     assert latest(index) == before
 
 
+def month_markers(dynamodb_client: DynamoDBClient, table: str) -> list[dict[str, Any]]:
+    return dynamodb_client.scan(
+        TableName=table,
+        FilterExpression="begins_with(pk, :m)",
+        ExpressionAttributeValues={":m": {"S": "M#"}},
+    )["Items"]
+
+
+def test_reindex_adds_month_markers_to_a_table_that_predates_them(
+    feeds: tuple[FeedConfig, ...],
+    s3_client: S3Client,
+    dynamodb_client: DynamoDBClient,
+    bucket: str,
+    index_table: str,
+) -> None:
+    """Every article is already indexed, so reindex only replaces; the markers come back."""
+    settings = Settings(bucket=bucket, table=index_table, region=REGION, allow_hosts=(LOOPBACK,))
+    articles = assert_first_run(aws_ingestor(settings).run(feeds))
+    markers = month_markers(dynamodb_client, index_table)
+    assert markers
+    for marker in markers:  # as a table written before the markers existed
+        dynamodb_client.delete_item(TableName=index_table, Key={"pk": marker["pk"]})
+
+    summary = reindex(S3Store(s3_client, bucket), DynamoIndex(dynamodb_client, index_table))
+
+    assert (summary.added, summary.replaced, summary.failed) == (0, articles, ())
+    restored = month_markers(dynamodb_client, index_table)
+    assert sorted(m["pk"]["S"] for m in restored) == sorted(m["pk"]["S"] for m in markers)
+
+
 def test_a_lost_sqlite_file_is_rebuilt_from_the_directory(
     feeds: tuple[FeedConfig, ...], tmp_path: Path
 ) -> None:

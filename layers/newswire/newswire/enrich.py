@@ -2,9 +2,9 @@
 URL behind a new-style Google News article id. Both are rate-limited, bounded by a time budget
 for the whole run, and never fail an article: on any problem the value simply stays unknown.
 
-Runs between normalize and decide for new or changed articles only, so an unchanged article
-costs no request. The content hash stays the one normalize computed (before enrichment), so a
-later run without enrichment still sees the article as unchanged.
+Runs after decide (in the commit step), for articles decide found new or changed only, so an
+unchanged article costs no request. The content hash stays the one normalize computed (before
+enrichment), so a later run without enrichment still sees the article as unchanged.
 """
 
 from __future__ import annotations

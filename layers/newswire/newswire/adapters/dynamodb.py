@@ -220,10 +220,16 @@ class DynamoIndex:
                 with aws_errors(
                     f"DynamoDB write of article {record.id}", declined=[TRANSACTION_CANCELLED]
                 ):
+                    # The month marker too: `newswire reindex` replaces every article, so a
+                    # table that predates the markers gets them (once a month per process).
                     self.client.transact_write_items(
-                        TransactItems=replace_actions(self.table, record, keys, stored, expected)
+                        TransactItems=[
+                            *replace_actions(self.table, record, keys, stored, expected),
+                            *self._month_marker(record),
+                        ]
                     )
                 self._remember(record.id, Stored.of(keys))
+                self._marked_months.add(record.month)
                 return True
             except Declined as declined:
                 if declined.reason_codes[:1] != [REASON_CONDITION_FAILED]:
