@@ -221,6 +221,17 @@ def _converter() -> tuple[Any, Any, Any]:
     return native.convert, options, native.WarningKind.DEPTH_LIMIT_EXCEEDED
 
 
+def prepared(md: MarkdownIt) -> MarkdownIt:
+    """`md` with every rule chain compiled, so that threads can share it. markdown-it-py
+    compiles a chain on its first use, and a thread that parses meanwhile reads it half built
+    (an IndexError, or rules silently skipped); once compiled, parsing only reads it."""
+    md.core.ruler.getRules("")
+    md.block.ruler.getRules("")
+    md.inline.ruler.getRules("")
+    md.inline.ruler2.getRules("")
+    return md
+
+
 @functools.cache
 def _checker() -> MarkdownIt:
     """CommonMark with every link kept and raw HTML parsed, to see what the output holds."""
@@ -228,7 +239,7 @@ def _checker() -> MarkdownIt:
 
     md = MarkdownIt("commonmark")
     md.validateLink = lambda url: True  # type: ignore[method-assign]
-    return md
+    return prepared(md)  # shared by ingest's feed workers
 
 
 def is_safe_markdown(markdown: str) -> bool:

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from newswire.markdown import safe_url
+from newswire.markdown import prepared, safe_url
 
 __all__ = ["body_links", "is_link_list", "render_body", "safe_url", "summary_html", "summary_text"]
 
@@ -71,7 +71,7 @@ def markdown_renderer(*, remote_images: bool) -> MarkdownIt:
     md.validateLink = _valid_link  # type: ignore[method-assign]
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("image", _remote_image if remote_images else _image_as_link)
-    return md
+    return prepared(md)  # shared by the site build's threads
 
 
 def render_body(markdown: str, *, remote_images: bool) -> str:
