@@ -44,6 +44,16 @@ def examples(*lines: str) -> str:
     return "example" + ("s" if len(lines) > 1 else "") + ":\n" + "\n".join(f"  {x}" for x in lines)
 
 
+def add_command(
+    commands: Commands, name: str, *, help: str, description: str, example: list[str]
+) -> argparse.ArgumentParser:
+    """A (sub)command whose --help ends with its examples, laid out as written."""
+    return commands.add_parser(
+        name, help=help, description=description, epilog=examples(*example),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
 def positive_int(value: str) -> int:
     try:
         number = int(value)

@@ -16,6 +16,7 @@ from newswire.cli.common import (
     EXIT_OK,
     Commands,
     UsageError,
+    add_command,
     backend_options,
     examples,
     positive_int,
@@ -39,15 +40,6 @@ def _config_option(parser: argparse.ArgumentParser, *, what: str) -> None:
     )  # fmt: skip
 
 
-def _sub(
-    subs: Commands, name: str, *, help: str, description: str, example: list[str]
-) -> argparse.ArgumentParser:
-    return subs.add_parser(
-        name, help=help, description=description, epilog=examples(*example),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-
-
 def add_feeds_command(commands: Commands) -> None:
     feeds = commands.add_parser(
         "feeds", help="show every feed's health; add, remove, check, import or export feeds",
@@ -67,7 +59,7 @@ def add_feeds_command(commands: Commands) -> None:
     feeds.set_defaults(handler=cmd_feeds_health)
     subs = feeds.add_subparsers(dest="feeds_command", metavar="SUBCOMMAND")
 
-    add = _sub(
+    add = add_command(
         subs, "add", help="add a feed to feeds.yaml",
         description="Append a feed to feeds.yaml (created if missing). The whole file is "
         "validated before it is written; comments and layout are kept.",
@@ -85,7 +77,7 @@ def add_feeds_command(commands: Commands) -> None:
     _config_option(add, what="to edit")
     add.set_defaults(handler=cmd_feeds_add)
 
-    remove = _sub(
+    remove = add_command(
         subs, "remove", help="remove a feed from feeds.yaml",
         description="Remove the feed NAME from feeds.yaml. Its articles stay in the index and "
         "on the site (`newswire prune` or `newswire delete` remove articles).",
@@ -95,7 +87,7 @@ def add_feeds_command(commands: Commands) -> None:
     _config_option(remove, what="to edit")
     remove.set_defaults(handler=cmd_feeds_remove)
 
-    check = _sub(
+    check = add_command(
         subs, "check", help="fetch a feed once and show what a run would ingest",
         description="Fetch and parse NAME (a feed of feeds.yaml, with its settings and filters) "
         "or URL (default settings) once, and print the items a run would ingest and those its "
@@ -107,7 +99,7 @@ def add_feeds_command(commands: Commands) -> None:
     _config_option(check, what="to find NAME in (and its allow_hosts)")
     check.set_defaults(handler=cmd_feeds_check)
 
-    imported = _sub(
+    imported = add_command(
         subs, "import", help="add the feeds of an OPML file to feeds.yaml",
         description="Add every feed (outline with an xmlUrl) of an OPML file, as feed readers "
         "export them, to feeds.yaml; feeds whose URL is configured already are skipped.",
@@ -118,7 +110,7 @@ def add_feeds_command(commands: Commands) -> None:
     _config_option(imported, what="to edit")
     imported.set_defaults(handler=cmd_feeds_import)
 
-    exported = _sub(
+    exported = add_command(
         subs, "export", help="write the configured feeds as OPML",
         description="Print the feeds of feeds.yaml as an OPML 2.0 document (for a feed reader).",
         example=["newswire feeds export > newswire.opml"],

@@ -14,9 +14,9 @@ from newswire.cli.common import (
     EXIT_OK,
     Commands,
     UsageError,
+    add_command,
     backend_options,
     duration,
-    examples,
     settings_from,
 )
 from newswire.models import IndexRecord
@@ -34,15 +34,6 @@ from newswire.site.commands import SiteOutcome, add_site_options, base_url, site
 ARTICLE_HELP = "the article: its id, its link (URL), or its slug (slug, section/slug, or key)"
 
 
-def _command(
-    commands: Commands, name: str, *, help: str, description: str, example: list[str]
-) -> argparse.ArgumentParser:
-    return commands.add_parser(
-        name, help=help, description=description, epilog=examples(*example),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-
-
 def _site_and_backend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-site", action="store_true", help="leave the HTML site alone (`newswire site` later)"
@@ -52,7 +43,7 @@ def _site_and_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def add_moderation_commands(commands: Commands) -> None:
-    hide = _command(
+    hide = add_command(
         commands, "hide", help="take an article off the site and keep it off",
         description="Take an article off the site and out of every listing. Its Markdown stays, "
         "marked `draft: true` (Hugo leaves drafts out), and its index record stays, so a feed "
@@ -65,7 +56,7 @@ def add_moderation_commands(commands: Commands) -> None:
     _site_and_backend(hide)
     hide.set_defaults(handler=cmd_hide, hidden=True)
 
-    unhide = _command(
+    unhide = add_command(
         commands, "unhide", help="put a hidden article back on the site",
         description="Reverse `newswire hide`: the page is no longer a draft, and the article is "
         "listed again.",
@@ -75,7 +66,7 @@ def add_moderation_commands(commands: Commands) -> None:
     _site_and_backend(unhide)
     unhide.set_defaults(handler=cmd_hide, hidden=False)
 
-    delete = _command(
+    delete = add_command(
         commands, "delete", help="remove an article for good (a feed may bring it back)",
         description="Remove an article's Markdown, its index record, its slug and its site page, "
         "and redraw the lists it was on. It is gone for good, except that a feed which still "
@@ -87,7 +78,7 @@ def add_moderation_commands(commands: Commands) -> None:
     _site_and_backend(delete)
     delete.set_defaults(handler=cmd_delete)
 
-    prune_parser = _command(
+    prune_parser = add_command(
         commands, "prune", help="delete articles older than a given age",
         description="Delete every listed article dated before now minus DURATION: its "
         "Markdown, index record, slug, listings and site page; the home pages, term lists, "
