@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newswire.adapters.aws_errors import (
-    CONDITION_FAILED,
     REASON_CONDITION_FAILED,
     TRANSACTION_CANCELLED,
     Declined,
     aws_errors,
 )
-from newswire.adapters.codec import record_from_dict, state_from_dict, state_to_dict
+from newswire.adapters.codec import record_from_dict, state_from_dict
+from newswire.adapters.dynamodb_feeds import DynamoFeedStates
 from newswire.adapters.dynamodb_items import (
     MAX_TERM_BYTES,
     MONTH_INDEX,
@@ -53,7 +53,7 @@ REPLACE_ATTEMPTS = 5
 MEMBERSHIP_HINTS = 4096
 
 
-class DynamoIndex:
+class DynamoIndex(DynamoFeedStates):
     """ArticleIndex on one DynamoDB table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
@@ -374,69 +374,3 @@ class DynamoIndex:
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         return self._query_month(month, limit, None, None)
-
-    def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:
-        data = state_to_dict(state)
-        data["pk"] = f"F#{state.feed_id}"
-        request: dict[str, Any] = {"TableName": self.table, "Item": to_item(data)}
-        if owner is not None:
-            # Writing the item without lease fields releases our lease; if it expired and
-            # another worker holds the feed now, its lease and its state win.
-            request["ConditionExpression"] = "attribute_not_exists(lease_owner) OR lease_owner = :o"
-            request["ExpressionAttributeValues"] = {":o": {"S": owner}}
-        try:
-            with aws_errors(f"DynamoDB write of feed {state.feed_id}", declined=[CONDITION_FAILED]):
-                self.client.put_item(**request)
-        except Declined:
-            return
-
-    def feed_states(self) -> list[FeedState]:
-        states: list[FeedState] = []
-        with aws_errors("DynamoDB scan of feed states"):
-            for page in self.client.get_paginator("scan").paginate(
-                TableName=self.table,
-                FilterExpression="begins_with(pk, :f)",
-                ExpressionAttributeValues={":f": {"S": "F#"}},
-            ):
-                items = (from_item(i) for i in page.get("Items", []))
-                states.extend(state_from_dict(i) for i in items if "url" in i)
-        return sorted(states, key=lambda s: s.feed_id)
-
-    def acquire_lease(
-        self, feed_id: str, owner: str, *, now: datetime, until: datetime
-    ) -> tuple[bool, FeedState | None]:
-        try:
-            with aws_errors(f"DynamoDB lease of {feed_id}", declined=[CONDITION_FAILED]):
-                response = self.client.update_item(
-                    TableName=self.table,
-                    Key={"pk": {"S": f"F#{feed_id}"}},
-                    UpdateExpression="SET lease_owner = :o, lease_until = :u",
-                    ConditionExpression=(
-                        "attribute_not_exists(lease_until) OR lease_until < :now"
-                        " OR lease_owner = :o"
-                    ),
-                    ExpressionAttributeValues={
-                        ":o": {"S": owner},
-                        ":u": {"S": utc_sort_key(until)},
-                        ":now": {"S": utc_sort_key(now)},
-                    },
-                    ReturnValues="ALL_NEW",
-                )
-        except Declined:
-            return False, None
-        item = from_item(dict(response.get("Attributes") or {}))
-        # An item that holds only a lease (first fetch ever) has no state yet.
-        return True, state_from_dict(item) if "url" in item else None
-
-    def release_lease(self, feed_id: str, owner: str) -> None:
-        try:
-            with aws_errors(f"DynamoDB release of {feed_id}", declined=[CONDITION_FAILED]):
-                self.client.update_item(
-                    TableName=self.table,
-                    Key={"pk": {"S": f"F#{feed_id}"}},
-                    UpdateExpression="REMOVE lease_owner, lease_until",
-                    ConditionExpression="lease_owner = :o",
-                    ExpressionAttributeValues={":o": {"S": owner}},
-                )
-        except Declined:
-            return
