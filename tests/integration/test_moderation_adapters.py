@@ -57,6 +57,17 @@ def test_a_hidden_record_can_be_added_hidden(index: ArticleIndex) -> None:
     assert index.get_records([hidden.id])[hidden.id].hidden
 
 
+def test_a_month_of_hidden_articles_only_is_no_month_with_articles(index: ArticleIndex) -> None:
+    earlier = record(5, datetime(2025, 11, 2, 9, 0, tzinfo=UTC))
+    assert index.add(earlier)
+    assert index.add(dataclasses.replace(tagged(6), hidden=True))
+    index.replace(dataclasses.replace(tagged(6), hidden=True))
+    assert index.months_with_articles() == {"2025-11"}
+    # The hidden article's month was not taken as marked: the first shown one marks it.
+    assert index.add(tagged(7))
+    assert index.months_with_articles() == {"2025-11", "2026-01"}
+
+
 def test_remove_takes_the_record_its_claim_and_its_listings(index: ArticleIndex) -> None:
     gone, kept = tagged(4), tagged(5)
     assert index.add(gone) and index.add(kept)

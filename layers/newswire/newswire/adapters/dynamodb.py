@@ -149,7 +149,8 @@ class DynamoIndex(DynamoFeedStates):
                 raise SlugTaken(f"slug {claim[2:]} belongs to another article") from declined
             raise
         self._remember(record.id, Stored.of(keys))
-        self._marked_months.add(record.month)
+        if not record.hidden:
+            self._marked_months.add(record.month)
         return True
 
     def months_with_articles(self) -> set[str]:
@@ -185,8 +186,8 @@ class DynamoIndex(DynamoFeedStates):
         month per process, in the article's own transaction (so no extra request), and
         idempotent across processes."""
         month = record.month
-        if month in self._marked_months:
-            return []
+        if record.hidden or month in self._marked_months:
+            return []  # a hidden article is listed nowhere: its month is not one with articles
         return self._puts([month_marker_item(month)])
 
     def write_many(self, writes: Sequence[IndexWrite]) -> list[bool]:
@@ -229,7 +230,8 @@ class DynamoIndex(DynamoFeedStates):
                         ]
                     )
                 self._remember(record.id, Stored.of(keys))
-                self._marked_months.add(record.month)
+                if not record.hidden:
+                    self._marked_months.add(record.month)
                 return True
             except Declined as declined:
                 if declined.reason_codes[:1] != [REASON_CONDITION_FAILED]:
