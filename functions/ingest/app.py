@@ -8,12 +8,13 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newswire.bootstrap import tracing_on
 from newswire.logs import json_line
 from newswire.service import metric_values, run_scheduled
 from newswire.tracing import handler_tracer
 
 logger = Logger(json_serializer=json_line)
-tracer = handler_tracer()
+tracer = handler_tracer(tracing_on())
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"newswire"})
 

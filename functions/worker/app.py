@@ -16,13 +16,14 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newswire.bootstrap import tracing_on
 from newswire.logs import json_line
 from newswire.models import FeedResult
 from newswire.service import FeedFailed, ingest_message, update_site_after_batch
 from newswire.tracing import handler_tracer
 
 logger = Logger(json_serializer=json_line)
-tracer = handler_tracer()
+tracer = handler_tracer(tracing_on())
 metrics = Metrics()
 # A batch whose every feed failed is still a normal return (its messages are retried, then go
 # to the DLQ), so the Errors alarm stays for crashes and timeouts.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from newswire import service
-from newswire.bootstrap import Settings
+from newswire.bootstrap import Settings, build_fetcher
 from newswire.cli import main as cli_main
 from newswire.config import parse_config
 from newswire.fetch import Fetcher, FetchLimits
@@ -344,7 +344,7 @@ def test_allow_list_from_the_environment(
 ) -> None:
     server.feed("/feed.xml", FEED)
     monkeypatch.setenv(ALLOW_ENV, value)
-    fetched = Fetcher(FAST).fetch(server.url("/feed.xml"))
+    fetched = build_fetcher(Settings.for_cli(limits=FAST)).fetch(server.url("/feed.xml"))
     assert isinstance(fetched, Fetched) and fetched.body == FEED
 
 

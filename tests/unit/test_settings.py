@@ -12,6 +12,7 @@ from newswire.bootstrap import DEFAULT_CONFIG, Settings
 from newswire.config import Config
 from newswire.site.options import SiteOptions
 
+REPO = Path(__file__).resolve().parents[2]
 BASE = {"CONTENT_BUCKET": "content", "INDEX_TABLE": "index"}
 
 
@@ -47,6 +48,39 @@ def test_every_variable_is_read_into_a_typed_field() -> None:
     assert settings.allow_local is False
 
 
+def test_the_allow_list_is_read_with_the_rest() -> None:
+    env = {**BASE, "NEWSWIRE_ALLOW_HOSTS": " 10.0.0.0/8 , feeds.internal,,"}
+    assert Settings.from_env(env).allow_hosts == ("10.0.0.0/8", "feeds.internal")
+    assert Settings.from_env(BASE).allow_hosts == ()
+
+
+def test_the_command_line_adds_the_environment_to_its_options() -> None:
+    env = {
+        "NEWSWIRE_ALLOW_HOSTS": "10.0.0.0/8",
+        "SITE_URL": " https://news.example.org/ ",
+        "SITE_TITLE": "Harbour news",
+    }
+    settings = Settings.for_cli(env, site_dir=Path("elsewhere"), allow_hosts=("127.0.0.1",))
+    assert settings.site_dir == Path("elsewhere")
+    assert settings.allow_hosts == ("10.0.0.0/8", "127.0.0.1")
+    assert settings.site_url == "https://news.example.org/"
+    assert settings.site == SiteOptions(title="Harbour news")
+    bare = Settings.for_cli({})
+    assert (bare.allow_hosts, bare.site_url, bare.site) == ((), None, SiteOptions())
+
+
+def test_the_environment_is_read_in_one_place() -> None:
+    """bootstrap.py reads it; every other module is handed Settings (or a mapping)."""
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for top in ("layers", "functions")
+        for path in (REPO / top).rglob("*.py")
+        if "os.environ" in path.read_text(encoding="utf-8")
+        or "getenv" in path.read_text(encoding="utf-8")
+    )
+    assert readers == ["layers/newswire/newswire/bootstrap.py"]
+
+
 def test_unset_and_empty_variables_give_the_defaults() -> None:
     settings = Settings.from_env({**BASE, "FEEDS_CONFIG_KEY": "", "SITE_URL": "  "})
     assert settings.feeds_config == DEFAULT_CONFIG
@@ -77,6 +111,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
         ("FEEDS_QUEUE_URL", "https://sqs.example/123/other"),
         ("FETCH_WORKERS", "4"),
         ("FEEDS_CONFIG_KEY", "config/other.yaml"),
+        ("NEWSWIRE_ALLOW_HOSTS", "10.0.0.0/8"),
     ],
 )
 def test_the_config_cache_is_keyed_by_every_setting(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from newswire.bootstrap import tracing_on
 from newswire.tracing import handler_tracer, tracing_enabled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,13 +31,14 @@ IN_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "newswire-IngestFunction"}
 )
 def test_tracing_follows_powertools_rule(env: dict[str, str], enabled: bool) -> None:
     assert tracing_enabled(env) is enabled
+    assert tracing_on(env) is enabled  # what the handlers ask
 
 
 def test_without_tracing_the_decorators_return_the_function_itself() -> None:
     def handler(event: object, context: object) -> str:
         return "done"
 
-    tracer = handler_tracer({})
+    tracer = handler_tracer(False)
     assert tracer.capture_lambda_handler(handler) is handler
     assert tracer.capture_method(handler) is handler
 

@@ -1,5 +1,6 @@
 """The composition root: the one place that picks concrete adapters for the ports, and the one
-place that reads the Lambda functions' environment (Settings.from_env)."""
+place that reads the process environment (into Settings: Settings.from_env for the Lambda
+functions, Settings.for_cli for the command line; and the handlers' tracing switch)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from newswire.enrich import EnrichOptions
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
-from newswire.netguard import AddressPolicy
+from newswire.netguard import ALLOW_ENV, AddressPolicy
 from newswire.ports import ArticleIndex, ContentStore
 from newswire.site.options import SiteOptions
+from newswire.tracing import tracing_enabled
 
 if TYPE_CHECKING:
     from newswire.adapters.sqs import SqsFeedQueue
@@ -22,6 +24,23 @@ if TYPE_CHECKING:
 INDEX_FILE = "newswire.sqlite3"
 DEFAULT_CONFIG = "/opt/newswire/feeds.yaml"
 """Where the Lambda layer puts the bundled feeds.yaml."""
+
+
+def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    # The one place newswire reads the process environment: everything else is handed the
+    # values (Settings), or a mapping, which tests give instead.
+    return os.environ if env is None else env
+
+
+def env_allow_hosts(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """NEWSWIRE_ALLOW_HOSTS: host names and CIDR ranges feeds may be fetched from besides public
+    addresses (comma-separated)."""
+    return tuple(h.strip() for h in _environ(env).get(ALLOW_ENV, "").split(",") if h.strip())
+
+
+def tracing_on(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the handlers trace (Powertools' own variables), read when a handler is imported."""
+    return tracing_enabled(_environ(env))
 
 
 @dataclass(frozen=True)
@@ -36,7 +55,8 @@ class Settings:
     workers: int = 32
     lease_seconds: float = 900.0
     allow_local: bool = False
-    allow_hosts: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = field(default_factory=env_allow_hosts)
+    """Hosts and CIDR ranges allowed besides public addresses (default: NEWSWIRE_ALLOW_HOSTS)."""
     enrich: EnrichOptions = field(default_factory=EnrichOptions)
     limits: FetchLimits = field(default_factory=FetchLimits)
     feeds_config: str = DEFAULT_CONFIG
@@ -61,9 +81,10 @@ class Settings:
         return f"{self.site_dir / 'content'} and {self.site_dir / INDEX_FILE}"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings of the Lambda functions, from the variables template.yaml sets: every
         variable newswire reads, so that equal environments give equal (hashable) settings."""
+        env = _environ(env)
         return cls(
             bucket=env["CONTENT_BUCKET"],
             table=env["INDEX_TABLE"],
@@ -72,12 +93,26 @@ class Settings:
             # A lease must outlive the function that holds it: the function's timeout.
             lease_seconds=float(env.get("LEASE_SECONDS", "900")),
             allow_local=False,
+            allow_hosts=env_allow_hosts(env),
             feeds_config=env.get("FEEDS_CONFIG", DEFAULT_CONFIG),
             feeds_config_key=env.get("FEEDS_CONFIG_KEY") or None,
             queue_url=env.get("FEEDS_QUEUE_URL") or None,
             inline_below=int(env.get("INLINE_FEEDS_BELOW", "20")),
             site_url=env.get("SITE_URL", "").strip() or None,
             site=SiteOptions.from_env(env),
+        )
+
+    @classmethod
+    def for_cli(cls, env: Mapping[str, str] | None = None, **fields: Any) -> Settings:
+        """Settings of a command: `fields` from its options, plus what the environment adds
+        (SITE_URL, SITE_*, and NEWSWIRE_ALLOW_HOSTS besides the hosts the options allow)."""
+        env = _environ(env)
+        hosts = (*env_allow_hosts(env), *fields.pop("allow_hosts", ()))
+        return cls(
+            site_url=env.get("SITE_URL", "").strip() or None,
+            site=SiteOptions.from_env(env),
+            allow_hosts=hosts,
+            **fields,
         )
 
 
@@ -127,13 +162,17 @@ def build_feed_queue(settings: Settings, queue_url: str) -> SqsFeedQueue:
     return SqsFeedQueue(aws_client("sqs", settings), queue_url)
 
 
+def build_fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(
+        settings.limits,
+        allow_local=settings.allow_local,
+        policy=AddressPolicy(settings.allow_hosts),
+    )
+
+
 def build_ingestor(settings: Settings) -> Ingestor:
     return Ingestor(
-        fetcher=Fetcher(
-            settings.limits,
-            allow_local=settings.allow_local,
-            policy=AddressPolicy.from_env(settings.allow_hosts),
-        ),
+        fetcher=build_fetcher(settings),
         store=build_store(settings),
         index=build_index(settings),
         workers=settings.workers,

@@ -120,7 +120,7 @@ class Fetcher:
         policy: AddressPolicy | None = None,
     ) -> None:
         self.limits = limits or FetchLimits()
-        self.policy = policy or AddressPolicy.from_env()
+        self.policy = policy or AddressPolicy()
         self.session = session or build_session(self.limits, self.policy)
         self.allow_local = allow_local
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import socket
 import threading
 import time
@@ -81,13 +80,6 @@ class AddressPolicy:
                 self.networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 self.hosts.add(item.rstrip("."))
-
-    @classmethod
-    def from_env(
-        cls, extra: Iterable[str] = (), env: dict[str, str] | None = None
-    ) -> AddressPolicy:
-        value = (os.environ if env is None else env).get(ALLOW_ENV, "")
-        return cls([*value.split(","), *extra])
 
     def check(self, host: str, ip: str) -> None:
         """Raise BlockedAddress unless connecting to `ip` (resolved from `host`) is allowed."""

@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -66,7 +65,7 @@ CONFIG_TTL_SECONDS = 60.0
 _config_cache: dict[Settings, tuple[float, Settings, Config]] = {}
 
 
-def _lambda_settings(env: Mapping[str, str]) -> tuple[Settings, Config]:
+def _lambda_settings(env: Mapping[str, str] | None) -> tuple[Settings, Config]:
     """Settings and feeds config of a Lambda function. Read at most once a minute per warm
     container: a worker's batch of messages must not fetch and parse the config per message,
     and an edited feeds.yaml in S3 still takes effect within a minute."""
@@ -76,7 +75,9 @@ def _lambda_settings(env: Mapping[str, str]) -> tuple[Settings, Config]:
     if cached is not None and time.monotonic() - cached[0] < CONFIG_TTL_SECONDS:
         return cached[1], cached[2]
     config = load_lambda_config(key)
-    settings = dataclasses.replace(key, allow_hosts=config.allow_hosts, enrich=config.enrich)
+    settings = dataclasses.replace(
+        key, allow_hosts=(*key.allow_hosts, *config.allow_hosts), enrich=config.enrich
+    )
     _config_cache[key] = (time.monotonic(), settings, config)
     return settings, config
 
@@ -85,7 +86,7 @@ def run_scheduled(
     detail: Mapping[str, Any],
     *,
     seconds_left: Callable[[], float] | None = None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
 ) -> RunSummary | DispatchSummary:
     """The scheduled run: ingest inline when few feeds are due (or there is no queue), else
     send one SQS message per due feed for the workers."""
@@ -151,7 +152,7 @@ class FeedFailed(Exception):
     """Raised by the worker for a failed feed, so that only its SQS message is retried."""
 
 
-def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedResult:
+def ingest_message(body: str, *, env: Mapping[str, str] | None = None) -> FeedResult:
     """The SQS worker's unit of work: one feed, given in the message body as a feeds.yaml
     mapping. Raises FeedFailed when the feed failed, ConfigError when the body is invalid."""
     try:
@@ -171,7 +172,7 @@ def ingest_message(body: str, *, env: Mapping[str, str] = os.environ) -> FeedRes
 def update_site_after_batch(
     results: Sequence[FeedResult],
     *,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] | None = None,
     seconds_left: Callable[[], float] | None = None,
 ) -> dict[str, object] | None:
     """The worker's site update: once per invocation, after its batch of messages, the pages

@@ -4,7 +4,6 @@ invocation's segment without it; the Tracer only adds newswire's own subsegments
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, cast
 
@@ -30,7 +29,7 @@ class _NoTracer:
         return method
 
 
-def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
+def tracing_enabled(env: Mapping[str, str]) -> bool:
     """Powertools' own rule: off when POWERTOOLS_TRACE_DISABLED is true, and off outside a
     Lambda runtime."""
     if env.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in TRUE_WORDS:
@@ -38,8 +37,9 @@ def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
     return bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
-def handler_tracer(env: Mapping[str, str] = os.environ) -> HandlerTracer:
-    if not tracing_enabled(env):
+def handler_tracer(enabled: bool) -> HandlerTracer:
+    """`enabled`: bootstrap.tracing_on(), Powertools' rule over the environment."""
+    if not enabled:
         return _NoTracer()
     from aws_lambda_powertools import Tracer
 

@@ -28,6 +28,7 @@ from newswire.cli.common import (
     EXIT_USAGE,
     Parser,
     backend_options,
+    require_site,
     settings_from,
 )
 from newswire.cli.feeds import add_feeds_command
@@ -103,9 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    base_url(args, uses_aws=bool(args.bucket or args.table))  # a bad --base-url first
-    settings = settings_from(args, existing=True)
-    return cmd_site(args, build_store(settings), build_index(settings), settings.uses_aws)
+    settings = settings_from(args)
+    base_url(args, settings)  # a bad --base-url before a missing site
+    if not settings.uses_aws:
+        require_site(args.site_dir)
+    return cmd_site(args, build_store(settings), build_index(settings), settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

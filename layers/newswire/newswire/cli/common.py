@@ -104,7 +104,7 @@ def settings_from(args: argparse.Namespace, *, existing: bool = False, **extra: 
     never a new empty site)."""
     if bool(args.bucket) != bool(args.table):
         raise UsageError("give both --bucket and --table for the AWS backend, or neither")
-    settings = Settings(
+    settings = Settings.for_cli(
         site_dir=args.site_dir,
         bucket=args.bucket,
         table=args.table,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newswire.bootstrap import Settings, build_fetcher
 from newswire.cli.browse import cmd_feeds_health
 from newswire.cli.common import (
     EXIT_FAILED,
@@ -23,9 +24,7 @@ from newswire.cli.common import (
 )
 from newswire.cli.feedsfile import FeedsFile
 from newswire.config import Config, feed_from_mapping, load_config
-from newswire.fetch import Fetcher, FetchLimits
 from newswire.models import Article, FeedConfig, FetchError, NotModified, ParseError
-from newswire.netguard import AddressPolicy
 from newswire.normalize import normalize_entry
 from newswire.opml import OpmlError, export_opml, read_opml
 from newswire.parse import parse_feed
@@ -234,7 +233,7 @@ def _resolve(args: argparse.Namespace) -> tuple[FeedConfig, tuple[str, ...]]:
 
 def cmd_feeds_check(args: argparse.Namespace) -> int:
     feed, allow = _resolve(args)
-    fetcher = Fetcher(FetchLimits(), allow_local=True, policy=AddressPolicy.from_env(allow))
+    fetcher = build_fetcher(Settings.for_cli(allow_local=True, allow_hosts=allow))
     now = datetime.now(UTC)
     try:
         fetched = fetcher.fetch(feed.url, None)

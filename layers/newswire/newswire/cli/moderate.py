@@ -123,14 +123,15 @@ def redraw_site(
     """Remove the pages of `removed`, and redraw every list they or `shown` are on."""
     if args.no_site:
         return SiteOutcome()
-    url = base_url(args, uses_aws=uses_aws)
+    settings = settings_from(args)  # SITE_URL and SITE_* come with the settings
+    url = base_url(args, settings)
     if url is None:
         return SiteOutcome()  # an S3 site needs its public URL; without one, none is built
     from newswire.site.removal import remove_from_site
 
     try:
         report = remove_from_site(
-            removed, store, index, base_url=url, shown=shown, options=site_options(args)
+            removed, store, index, base_url=url, shown=shown, options=site_options(args, settings)
         )
     except Exception as exc:  # the articles are done: report, and say how to catch up
         return SiteOutcome(error=f"{exc} (`newswire site --full` rebuilds it)")

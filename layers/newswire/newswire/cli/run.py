@@ -166,9 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = ingestor.run(feeds, on_result=progress)
     finally:
         progress.close()
-    site = build_after_run(
-        args, ingestor.store, ingestor.index, summary, uses_aws=settings.uses_aws
-    )
+    site = build_after_run(args, ingestor.store, ingestor.index, summary, settings=settings)
     if args.json:
         json.dump({**summary.as_dict(), **site.as_dict()}, sys.stdout, indent=2)
         print()

@@ -6,16 +6,19 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newswire.models import RunSummary
 from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.site.build import BuildReport, build_full_site, build_site
 from newswire.site.options import LOCAL_BASE_URL, SiteOptions, normalize_base_url
+
+if TYPE_CHECKING:
+    from newswire.bootstrap import Settings
 
 log = logging.getLogger("newswire.site")
 
@@ -86,8 +89,10 @@ def add_site_commands(
     )
 
 
-def site_options(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> SiteOptions:
-    options = SiteOptions.from_env(env)
+def site_options(args: argparse.Namespace, settings: Settings) -> SiteOptions:
+    """The environment's site options (SITE_*, in `settings`) as the command's options change
+    them."""
+    options = settings.site
     if args.site_title:
         options = dataclasses.replace(options, title=args.site_title)
     if args.remote_images:
@@ -95,11 +100,11 @@ def site_options(args: argparse.Namespace, env: Mapping[str, str] = os.environ) 
     return options
 
 
-def base_url(
-    args: argparse.Namespace, *, uses_aws: bool, env: Mapping[str, str] = os.environ
-) -> str | None:
-    """The site's base URL: --base-url, $SITE_URL, or (embedded backend) the preview's."""
-    url = args.base_url or env.get("SITE_URL") or (None if uses_aws else LOCAL_BASE_URL)
+def base_url(args: argparse.Namespace, settings: Settings) -> str | None:
+    """The site's base URL: --base-url, $SITE_URL (in `settings`), or (embedded backend) the
+    preview's."""
+    local = None if settings.uses_aws else LOCAL_BASE_URL
+    url = args.base_url or settings.site_url or local
     return normalize_base_url(url) if url else None
 
 
@@ -135,13 +140,13 @@ def build_after_run(
     index: ArticleIndex,
     summary: RunSummary,
     *,
-    uses_aws: bool,
+    settings: Settings,
 ) -> SiteOutcome:
     """The incremental build at the end of `newswire run`, over what the run changed."""
     if args.no_site:
         return SiteOutcome()
     try:
-        url = base_url(args, uses_aws=uses_aws)
+        url = base_url(args, settings)
     except ValueError as exc:
         return SiteOutcome(error=str(exc))
     if url is None:
@@ -153,7 +158,7 @@ def build_after_run(
             index,
             base_url=url,
             replaced=summary.replaced,
-            options=site_options(args),
+            options=site_options(args, settings),
         )
     except StorageError as exc:
         return SiteOutcome(error=f"{exc} (`newswire site --full` rebuilds it)")
@@ -164,12 +169,12 @@ def build_after_run(
 
 
 def cmd_site(
-    args: argparse.Namespace, store: ContentStore, index: ArticleIndex, uses_aws: bool
+    args: argparse.Namespace, store: ContentStore, index: ArticleIndex, settings: Settings
 ) -> int:
-    url = base_url(args, uses_aws=uses_aws)
+    url = base_url(args, settings)
     if url is None:
         raise ValueError("give the site's public URL: --base-url https://... (or SITE_URL)")
-    options = site_options(args)
+    options = site_options(args, settings)
     if args.full:
         report = build_full_site(store, index, base_url=url, options=options)
     else:

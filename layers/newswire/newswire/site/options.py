@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -50,7 +49,7 @@ class SiteOptions:
                 raise ValueError(f"site option {name} must be at least 1")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> SiteOptions:
+    def from_env(cls, env: Mapping[str, str]) -> SiteOptions:
         """SITE_TITLE, SITE_DESCRIPTION, SITE_LANGUAGE, SITE_REMOTE_IMAGES (true/false)."""
         defaults = cls()
         return cls(
