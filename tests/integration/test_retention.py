@@ -13,7 +13,7 @@ from newswire import service
 from newswire.adapters.s3 import S3Store
 from newswire.config import ConfigError, parse_config
 from newswire.models import RunSummary
-from tests.conftest import FeedServer
+from tests.conftest import LOOPBACK, FeedServer
 from tests.site.helpers import DATA
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def test_the_scheduled_run_prunes_what_retention_lets_go(
         "INDEX_TABLE": index_table,
         "FEEDS_CONFIG": str(config),
         "SITE_URL": "https://news.example/",
+        "NEWSWIRE_ALLOW_HOSTS": LOOPBACK,  # the Lambda reads it from its environment
     }
 
     summary = service.run_scheduled({}, env=env, seconds_left=lambda: 600.0)

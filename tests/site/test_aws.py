@@ -18,7 +18,7 @@ from newswire.models import RunSummary
 from newswire.site.build import build_full_site, build_site
 from newswire.site.options import SiteOptions
 from newswire.site.paths import page_key, term_path
-from tests.conftest import REGION, FeedServer
+from tests.conftest import LOOPBACK, REGION, FeedServer
 from tests.site.helpers import BASE_URL, DATA, SECOND_RUN, add_harbour_item, first_run
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def test_the_scheduled_run_updates_the_site_in_the_bucket(
         "INDEX_TABLE": index_table,
         "FEEDS_CONFIG": str(config),
         "SITE_URL": "https://d111111abcdef8.cloudfront.net/",
+        "NEWSWIRE_ALLOW_HOSTS": LOOPBACK,  # the Lambda reads it from its environment
     }
     caplog.set_level(logging.INFO, logger="newswire.site")
 
