@@ -31,9 +31,10 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def escape_controls(text: str, *, keep_lines: bool = True) -> str:
-    """`text` with those characters as `\\u001b`-style escapes (four hex digits): readable, and valid inside a JSON
-    string, so whole JSON documents can pass through. `keep_lines=False` escapes newlines and
-    tabs too (for one log line made of untrusted values)."""
+    """`text` with those characters as `\\u001b`-style escapes (four hex digits): readable,
+    and valid inside a JSON string, so whole JSON documents can pass through.
+    `keep_lines=False` escapes newlines and tabs too (for one log line made of untrusted
+    values)."""
     pattern = _UNSAFE if keep_lines else _UNSAFE_OR_NEWLINE
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
