@@ -34,10 +34,10 @@ from newswire.cli.common import (
 from newswire.cli.feeds import add_feeds_command
 from newswire.cli.moderate import add_moderation_commands
 from newswire.cli.run import add_run_command, cmd_run
+from newswire.cli.site import add_site_commands, base_url, cmd_serve, cmd_site
 from newswire.config import ConfigError
 from newswire.logs import configure_logging, terminal_safe_output
 from newswire.ports import StorageError
-from newswire.site.commands import add_site_commands, base_url, cmd_serve, cmd_site
 
 DESCRIPTION = """\
 newswire turns news feeds (Google News topics and searches, any RSS or Atom feed) into

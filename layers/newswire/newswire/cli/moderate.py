@@ -19,6 +19,7 @@ from newswire.cli.common import (
     duration,
     settings_from,
 )
+from newswire.cli.site import SiteOutcome, add_site_options, base_url, site_options
 from newswire.models import IndexRecord
 from newswire.moderation import (
     NotFound,
@@ -29,7 +30,6 @@ from newswire.moderation import (
     set_hidden,
 )
 from newswire.ports import ArticleIndex, ContentStore
-from newswire.site.commands import SiteOutcome, add_site_options, base_url, site_options
 
 ARTICLE_HELP = "the article: its id, its link (URL), or its slug (slug, section/slug, or key)"
 

@@ -20,11 +20,11 @@ from newswire.cli.common import (
     positive_int,
     settings_from,
 )
+from newswire.cli.site import SiteOutcome, add_site_options, build_after_run
 from newswire.config import feeds_from_urls, load_config
 from newswire.enrich import EnrichOptions
 from newswire.logs import escape_controls, unescaped
 from newswire.models import FeedResult, RunSummary
-from newswire.site.commands import SiteOutcome, add_site_options, build_after_run
 
 DEFAULT_CONFIG = Path("feeds.yaml")
 
