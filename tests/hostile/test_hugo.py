@@ -6,21 +6,16 @@ from __future__ import annotations
 import html
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 
-from newswire.adapters.local import DirectoryStore, SqliteIndex
-from newswire.fetch import Fetcher
-from newswire.ingest import Ingestor
 from newswire.models import FeedConfig
 from tests import programs
 from tests.programs import HUGO_NAMES
 
-from .conftest import FAST, LOOPBACK_ONLY
-from .feeds import Item, rss
-from .server import HostileServer
+from .feeds import Item
+from .hugosite import hugo_build, ingest_served_feed
 from .test_output import ATTACK_HTML, MARKDOWN_ATTACKS
 
 HUGO_CONFIG = """\
@@ -61,25 +56,12 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         Item(title="Markdown syntax", guid="https://gazette.example.org/md",
              content_html="".join(f"<p>{a}</p>" for a in MARKDOWN_ATTACKS)),
     ]  # fmt: skip
-    server = HostileServer()
-    server.start()
-    index = SqliteIndex(root / "newswire.sqlite3")
-    try:
-        url = server.feed("/hostile.xml", rss(items))
-        ingestor = Ingestor(Fetcher(FAST, policy=LOOPBACK_ONLY), DirectoryStore(root), index)
-        [result] = ingestor.run([FeedConfig(url=url, name="hostile")]).results
-        assert result.new == len(items), result
-    finally:
-        index.close()
-        server.stop()
-    (root / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    layouts = root / "layouts" / "_default"
-    layouts.mkdir(parents=True)
-    (layouts / "single.html").write_text(SINGLE, encoding="utf-8")
-    (layouts / "list.html").write_text(LIST, encoding="utf-8")
-    built = subprocess.run(
-        [hugo, "--source", str(root), "--destination", str(root / "public"), "--quiet"],
-        capture_output=True, text=True, timeout=120, check=False,
+    result = ingest_served_feed(
+        root, "/hostile.xml", items, lambda url: FeedConfig(url=url, name="hostile")
+    )
+    assert result.new == len(items), result
+    built = hugo_build(
+        hugo, root, config=HUGO_CONFIG, single=SINGLE, list_layout=LIST, extra=["--quiet"],
         env={**os.environ, "HUGO_ENVIRONMENT": "production"},
     )  # fmt: skip
     pages = {}

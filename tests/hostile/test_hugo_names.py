@@ -14,7 +14,6 @@ blows up a page.
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -25,9 +24,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newswire.adapters.local import DirectoryStore, SqliteIndex
-from newswire.fetch import Fetcher
-from newswire.ingest import Ingestor
 from newswire.models import Article, FeedConfig
 from newswire.normalize import normalize_entry
 from newswire.render import render_markdown
@@ -36,8 +32,9 @@ from tests import programs
 from tests.programs import HUGO_NAMES
 
 from .backends import Backend
-from .conftest import FAST, LOOPBACK_ONLY, IngestorFactory
+from .conftest import IngestorFactory
 from .feeds import Item, rss
+from .hugosite import hugo_build, ingest_served_feed
 from .pages import front_matter
 from .server import HostileServer
 
@@ -271,27 +268,12 @@ def test_hugo_builds_a_site_of_hostile_names(tmp_path: Path, hugo_name: str) -> 
         )
         for name, title in titles.items()
     ]  # fmt: skip
-    server = HostileServer()
-    server.start()
-    index = SqliteIndex(root / "newswire.sqlite3")
-    try:
-        url = server.feed("/names.xml", rss(items))
-        feed = FeedConfig(url=url, name="names", tags=(LONG_WORD,), categories=(CJK_WORD,))
-        ingestor = Ingestor(Fetcher(FAST, policy=LOOPBACK_ONLY), DirectoryStore(root), index)
-        [result] = ingestor.run([feed]).results
-        assert (result.new, result.failed_items) == (len(items), 0), result
-    finally:
-        index.close()
-        server.stop()
-    (root / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    layouts = root / "layouts" / "_default"
-    layouts.mkdir(parents=True)
-    (layouts / "single.html").write_text(SINGLE, encoding="utf-8")
-    (layouts / "list.html").write_text(LIST, encoding="utf-8")
-    built = subprocess.run(
-        [hugo, "--source", str(root), "--destination", str(root / "public")],
-        capture_output=True, text=True, timeout=120, check=False,
+    result = ingest_served_feed(
+        root, "/names.xml", items,
+        lambda url: FeedConfig(url=url, name="names", tags=(LONG_WORD,), categories=(CJK_WORD,)),
     )  # fmt: skip
+    assert (result.new, result.failed_items) == (len(items), 0), result
+    built = hugo_build(hugo, root, config=HUGO_CONFIG, single=SINGLE, list_layout=LIST)
     assert built.returncode == 0, built.stdout + built.stderr
     pages = {}
     for page in (root / "public").rglob("index.html"):
