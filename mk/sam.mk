@@ -5,6 +5,7 @@
 #   make invoke              sam local invoke IngestFunction against moto (needs Docker)
 #   make invoke FUNCTION=WorkerFunction   the queue worker, with events/sqs-feeds.json
 #   make moto-server         moto on 127.0.0.1:5000 with env.json's bucket, table and queues
+#                            (the bench's server: no leak per transaction, memory capped)
 
 SAM_VENV ?= .venv-sam
 SAM_BIN := $(SAM_VENV)/bin
@@ -39,6 +40,8 @@ EVENT_WorkerFunction := events/sqs-feeds.json
 
 MOTO_HOST ?= 127.0.0.1
 MOTO_PORT ?= 5000
+# The server's address space: a runaway request fails instead of swapping the machine.
+MOTO_MAX_MB ?= 4096
 
 .PHONY: build validate deploy invoke moto-server
 
@@ -86,4 +89,5 @@ invoke: build
 # make moto-server MOTO_HOST=172.17.0.1
 moto-server: $(STAMP)
 	@PYTHONPATH=. $(BIN)/python mk/moto_seed.py http://$(MOTO_HOST):$(MOTO_PORT) &
-	$(BIN)/moto_server -H $(MOTO_HOST) -p $(MOTO_PORT)
+	$(BIN)/python -m bench.motoserver --host $(MOTO_HOST) --port $(MOTO_PORT) \
+		--max-memory-mb $(MOTO_MAX_MB) --until-interrupted

@@ -70,6 +70,8 @@ INDEX_ITEMS: dict[str, list[Any]] = {
 INGEST_AND_SITE: dict[str, list[Any]] = {
     "s3:GetObject": [BUCKET_OBJECTS],
     "s3:PutObject": [BUCKET_OBJECTS],
+    # A site page is written with its lifecycle tag (newswire.adapters.s3.SITE_TAG).
+    "s3:PutObjectTagging": [BUCKET_OBJECTS],
     "s3:ListBucket": [arn_of("ContentBucket")],
     **INDEX_ITEMS,
     "dynamodb:Query": [
@@ -359,11 +361,36 @@ def test_the_bucket_is_private_versioned_encrypted_and_retained() -> None:
     assert "BucketName" not in properties, "a generated name lets several stacks coexist"
 
 
+def test_old_versions_of_site_pages_expire_in_3_days_and_of_the_markdown_in_90() -> None:
+    from newswire.adapters.s3 import MARKDOWN_PREFIX, SITE_TAG
+
+    properties = source()["Resources"]["ContentBucket"]["Properties"]
+    rules = {r["Id"]: r for r in properties["LifecycleConfiguration"]["Rules"]}
+    assert set(rules) == {"ExpireOldVersions", "ExpireOldSiteVersions"}
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    everything = rules["ExpireOldVersions"]
+    # The whole bucket (no filter), content/ included: 90 days, and the delete markers left
+    # once an object's old versions are gone are removed.
+    assert not {"Prefix", "TagFilters"} & set(everything)
+    assert everything["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+    assert everything["ExpiredObjectDeleteMarker"] is True
+    assert everything["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    # What newswire writes outside content/ carries SITE_TAG, which this rule selects: S3
+    # applies the shorter of two expirations, so those versions go after 3 days.
+    site = rules["ExpireOldSiteVersions"]
+    key, value = SITE_TAG.split("=")
+    assert site["TagFilters"] == [{"Key": key, "Value": value}]
+    assert "Prefix" not in site
+    assert site["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 3
+    assert MARKDOWN_PREFIX == "content/"
+
+
 def test_the_table_is_on_demand_with_point_in_time_recovery_and_retained() -> None:
     table = source()["Resources"]["IndexTable"]
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["DeletionProtectionEnabled"] is True
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     indexes = {i["IndexName"]: i for i in properties["GlobalSecondaryIndexes"]}
@@ -806,6 +833,14 @@ def test_dead_letters_are_kept_14_days_longer_than_the_feed_queue_keeps_messages
     dlq = queue("FeedsDeadLetterQueue")["MessageRetentionPeriod"]
     assert dlq == 14 * 24 * 3600
     assert dlq > queue("FeedsQueue").get("MessageRetentionPeriod", 4 * 24 * 3600)
+    # A backlog is worked off, not dropped: the feed queue keeps messages for days (its age
+    # alarm fires within hours), far longer than a feed stays marked as queued.
+    from newswire.dispatch import QUEUED_FOR
+
+    kept = queue("FeedsQueue")["MessageRetentionPeriod"]
+    assert kept >= 4 * 24 * 3600
+    assert kept > QUEUED_FOR.total_seconds()
+    assert source()["Parameters"]["QueueAgeAlarmSeconds"]["MaxValue"] < kept
     assert queue("IngestFailureQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
@@ -942,7 +977,8 @@ def test_the_environment_names_what_the_handler_and_powertools_read(name: str) -
     assert names["INDEX_TABLE"] == {"Ref": "IndexTable"}
     assert names["FEEDS_CONFIG"] == "/opt/newswire/feeds.yaml"
     assert names["FEEDS_CONFIG_KEY"] == {"Ref": "FeedsConfigKey"}
-    assert names["POWERTOOLS_SERVICE_NAME"] == "newswire"
+    # Two stacks in one account publish (and alarm on) their own metrics.
+    assert names["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}
     assert names["POWERTOOLS_METRICS_NAMESPACE"] == "Newswire"
     assert names["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert names.get("AWS_ENDPOINT_URL") == "", "empty in AWS; env.json sets it for sam local"
@@ -1020,11 +1056,15 @@ def test_the_alarms_exist_and_notify_the_optional_topic() -> None:
         "FeedsDeadLetterQueueAlarm",
         "IngestFailureQueueAlarm",
         "FeedsFailingAlarm",
+        "FeedsQueueAgeAlarm",
+        "ScheduleHeartbeatAlarm",
     }
     for name, alarm in found.items():
         assert alarm["AlarmActions"] == alarm["OKActions"] == ALARM_ACTIONS, name
         assert alarm["AlarmDescription"], name
-        assert alarm["TreatMissingData"] == "notBreaching", name
+        # Only the heartbeat takes silence for trouble: no invocation is its alarm.
+        missing = "breaching" if name == "ScheduleHeartbeatAlarm" else "notBreaching"
+        assert alarm["TreatMissingData"] == missing, name
     assert source()["Conditions"]["HasAlarmTopic"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
     }
@@ -1101,6 +1141,44 @@ def test_a_message_in_a_failure_queue_raises_an_alarm(alarm: str, queue_name: st
     assert properties["Threshold"] == 0
 
 
+def test_a_backlog_in_the_feed_queue_raises_an_alarm() -> None:
+    properties = alarms()["FeedsQueueAgeAlarm"]
+    assert properties["Namespace"] == "AWS/SQS"
+    assert properties["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert properties["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FeedsQueue", "QueueName"]}}
+    ]
+    assert properties["Statistic"] == "Maximum"
+    assert properties["Threshold"] == {"Ref": "QueueAgeAlarmSeconds"}
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert source()["Parameters"]["QueueAgeAlarmSeconds"]["Default"] == 3600
+
+
+def test_a_stopped_schedule_raises_the_heartbeat_alarm() -> None:
+    resource = source()["Resources"]["ScheduleHeartbeatAlarm"]
+    properties = resource["Properties"]
+    assert properties["Namespace"] == "AWS/Lambda"
+    assert properties["MetricName"] == "Invocations"
+    function = {"Ref": "IngestFunction"}
+    assert properties["Dimensions"] == [{"Name": "FunctionName", "Value": function}]
+    assert properties["Statistic"] == "Sum"
+    assert properties["Period"] == 3600
+    hours = {"Ref": "ScheduleHeartbeatHours"}
+    assert properties["EvaluationPeriods"] == properties["DatapointsToAlarm"] == hours
+    # Fewer than one invocation an hour, for that many hours; no data at all breaches.
+    assert properties["ComparisonOperator"] == "LessThanThreshold"
+    assert properties["Threshold"] == 1
+    assert properties["TreatMissingData"] == "breaching"
+    parameter = source()["Parameters"]["ScheduleHeartbeatHours"]
+    assert parameter["Default"] == 2
+    # CloudWatch evaluates at most a day of hourly periods.
+    assert parameter["MinValue"] == 1 and parameter["MaxValue"] <= 24
+    # A schedule deployed disabled has no heartbeat to miss.
+    assert resource["Condition"] == "ScheduleOn"
+    assert "ScheduleHeartbeatAlarm" in deployed(ScheduleEnabled="true")["Resources"]
+    assert "ScheduleHeartbeatAlarm" not in deployed(ScheduleEnabled="false")["Resources"]
+
+
 def emf_dimensions(namespace: str, service: str) -> list[list[str]]:
     """The dimension sets Powertools writes for one metric, configured as the template does."""
     provider = AmazonCloudWatchEMFProvider(namespace=namespace, service=service)
@@ -1119,11 +1197,12 @@ def test_feeds_failing_for_24_hours_raises_an_alarm() -> None:
     variables = globals_variables()
     namespace = variables["POWERTOOLS_METRICS_NAMESPACE"]
     service = variables["POWERTOOLS_SERVICE_NAME"]
+    assert service == {"Ref": "AWS::StackName"}
     assert properties["Namespace"] == namespace
     assert properties["MetricName"] == "FeedsFailing24h"
     # The alarm's dimensions must be exactly the set Powertools publishes: CloudWatch matches
-    # a metric only by its full set of dimensions.
-    (published,) = emf_dimensions(namespace, service)
+    # a metric only by its full set of dimensions (a stack named "news" publishes "news").
+    (published,) = emf_dimensions(namespace, "news")
     assert properties["Dimensions"] == [{"Name": name, "Value": service} for name in published]
     assert properties["Statistic"] == "Maximum"
     assert properties["Period"] == 3600

@@ -82,3 +82,42 @@ def test_nothing_outside_tests_imports_from_tests() -> None:
     assert any(p.parts[-2] == "mk" for p in sources), "the scan must see mk/"
     offenders = [hit for path in sources for hit in imports_from_tests(path)]
     assert offenders == []
+
+
+def test_make_moto_server_runs_the_bench_server_capped_until_interrupted() -> None:
+    import json
+    import resource
+    import shlex
+    import signal
+    import urllib.request
+
+    dry = subprocess.run(
+        ["make", "-n", "moto-server", "MOTO_PORT=0", "MOTO_MAX_MB=1536", "STAMP=Makefile"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = [ln for ln in dry.stdout.replace("\\\n", " ").splitlines() if "motoserver" in ln]
+    argv = shlex.split(line)
+    assert argv[1:3] == ["-m", "bench.motoserver"], argv
+    assert argv[argv.index("--max-memory-mb") + 1] == "1536"
+    assert "--until-interrupted" in argv
+    # The same command runs: it listens, answers, lives under its cap and stops on SIGTERM.
+    server = subprocess.Popen(
+        [sys.executable, *argv[1:]], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = json.loads(server.stdout.readline())["port"]
+        soft, _ = resource.prlimit(server.pid, resource.RLIMIT_AS)
+        assert soft == 1536 * 2**20
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://127.0.0.1:{port}/moto-api/", timeout=10) as response:
+            assert response.status == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -17,7 +17,7 @@ import pytest
 
 from newswire.adapters.dynamodb import BATCH_GET_LIMIT, DynamoIndex
 from newswire.adapters.local import DirectoryStore, SqliteIndex
-from newswire.adapters.s3 import MARKDOWN_CONTENT_TYPE, S3Store
+from newswire.adapters.s3 import MARKDOWN_CONTENT_TYPE, SITE_TAG, S3Store
 from newswire.models import FeedState, IndexRecord
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
 from newswire.slugs import content_key
@@ -132,6 +132,28 @@ def test_s3_objects_are_markdown(s3_client: S3Client, bucket: str) -> None:
     for key in ("content/news/2026/01/a.md", "content/news/2026/01/b.md"):
         head = s3_client.head_object(Bucket=bucket, Key=key)
         assert head["ContentType"] == MARKDOWN_CONTENT_TYPE == "text/markdown; charset=utf-8"
+
+
+def test_s3_objects_outside_content_carry_the_lifecycle_tag(
+    s3_client: S3Client, bucket: str
+) -> None:
+    s3 = S3Store(s3_client, bucket)
+    s3.put_new("content/news/2026/01/a.md", b"---\ntitle: a\n---\n")
+    s3.put("content/news/2026/01/b.md", b"---\ntitle: b\n---\n")
+    s3.put("index.html", b"<!doctype html>", content_type="text/html; charset=utf-8")
+    s3.put("tags/harbour/index.html", b"<!doctype html>", content_type="text/html")
+    s3.put("contents/index.html", b"<!doctype html>", content_type="text/html")
+
+    def tags(key: str) -> dict[str, str]:
+        found = s3_client.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        return {t["Key"]: t["Value"] for t in found}
+
+    # The bucket's 3-day rule for old versions selects this tag (template.yaml).
+    name, value = SITE_TAG.split("=")
+    for key in ("index.html", "tags/harbour/index.html", "contents/index.html"):
+        assert tags(key) == {name: value}, key
+    for key in ("content/news/2026/01/a.md", "content/news/2026/01/b.md"):
+        assert tags(key) == {}, key
 
 
 def test_s3_store_failures_are_storage_errors(s3_client: S3Client) -> None:

@@ -293,7 +293,7 @@ def test_at_or_above_the_threshold_one_message_per_due_feed(stack: Stack, count:
     summary = Container(INGEST_FUNCTION).invoke(scheduled_event())
 
     assert summary["mode"] == "queued"
-    assert summary["feeds"] == {"dispatched": count, "waiting": 0}
+    assert summary["feeds"] == {"dispatched": count, "waiting": 0, "already_queued": 0}
     assert batches == [10] * (count // 10) + ([count % 10] if count % 10 else [])
     messages = stack.receive_all()
     assert len(messages) == count
@@ -325,7 +325,7 @@ def test_feeds_backing_off_are_neither_dispatched_nor_counted(stack: Stack) -> N
 
     summary = Container(INGEST_FUNCTION).invoke(scheduled_event())
 
-    assert summary["feeds"] == {"dispatched": 21, "waiting": 1}
+    assert summary["feeds"] == {"dispatched": 21, "waiting": 1, "already_queued": 0}
     names = {json.loads(m["Body"])["name"] for m in stack.receive_all()}
     assert names == {f"feed-{n:02d}" for n in range(22)} - {"feed-03"}
 
@@ -564,29 +564,97 @@ def test_two_schedules_at_once_fetch_each_feed_once(stack: Stack) -> None:
     assert all(stack.lease_fields(f.feed_id) == {} for f in good)  # every lease released
 
 
-def test_two_dispatches_at_once_ingest_each_feed_once(stack: Stack) -> None:
+def test_two_dispatches_at_once_queue_each_feed_once(stack: Stack) -> None:
     good = serve_fixture_feeds(stack)
     stack.set_env(INLINE_FEEDS_BELOW="1")
     dispatchers = Container(INGEST_FUNCTION).warm(), Container(INGEST_FUNCTION).warm()
 
     summaries = at_once(*(lambda d=d: d.invoke(scheduled_event()) for d in dispatchers))
 
-    assert [s["feeds"]["dispatched"] for s in summaries] == [3, 3]
+    # Each feed is marked queued by one of them (a conditional write): one message per feed.
+    dispatched = [s["feeds"]["dispatched"] for s in summaries]
+    assert sum(dispatched) == 3, summaries
+    assert sum(s["feeds"]["already_queued"] for s in summaries) == 3, summaries
     slow_origin(stack, 0.3)
     workers = [Container(WORKER_FUNCTION), Container(WORKER_FUNCTION)]
     stats = drain(stack.sqs, stack.queues, workers, batch_size=1, deadline_seconds=60)
 
-    # Each feed's two messages: one ingests it; the other finds it leased (skipped) or,
-    # coming later, not modified (a conditional GET answered 304). Never two full fetches.
     for feed in good:
-        assert stats.receives_of(feed.name) == 2
-        statuses = sorted(stats.statuses_of(feed.name))
-        assert statuses in (["fetched", "skipped"], ["fetched", "not_modified"]), statuses
-        answers = sorted(r.status for r in stack.requests(urlsplit(feed.url).path))
-        assert answers in ([200], [200, 304]), answers
+        assert stats.receives_of(feed.name) == 1
+        assert stats.statuses_of(feed.name) == ["fetched"]
+        answers = [r.status for r in stack.requests(urlsplit(feed.url).path)]
+        assert answers == [200], answers
     assert stats.released == 0
     assert len(stack.objects()) == 8
     assert drain_queue(stack.sqs, stack.queues.dlq_url) == []
+
+
+def queued_until(stack: Stack, feed_id: str) -> str | None:
+    item = stack.dynamodb.get_item(TableName=stack.table, Key={"pk": {"S": f"F#{feed_id}"}})
+    value = item.get("Item", {}).get("queued_until")
+    return None if value is None else value["S"]
+
+
+def test_a_feed_whose_message_waits_is_not_queued_again_until_a_worker_handles_it(
+    stack: Stack,
+) -> None:
+    good = serve_fixture_feeds(stack)
+    stack.set_env(INLINE_FEEDS_BELOW="1")
+    dispatcher = Container(INGEST_FUNCTION).warm()
+
+    first = dispatcher.invoke(scheduled_event())
+    second = dispatcher.invoke(scheduled_event())  # the workers have not run yet
+
+    assert first["feeds"] == {"dispatched": 3, "waiting": 0, "already_queued": 0}
+    assert second["feeds"] == {"dispatched": 0, "waiting": 0, "already_queued": 3}
+    assert all(queued_until(stack, f.feed_id) for f in good)
+    stats = drain(stack.sqs, stack.queues, [Container(WORKER_FUNCTION)], batch_size=3)
+    assert sorted(stats.statuses_of(f.name)[0] for f in good) == ["fetched"] * 3
+    # The worker's saved state clears the mark: the next period queues the feeds again.
+    assert [queued_until(stack, f.feed_id) for f in good] == [None] * 3
+    third = dispatcher.invoke(scheduled_event())
+    assert third["feeds"] == {"dispatched": 3, "waiting": 0, "already_queued": 0}
+
+
+def test_a_lost_message_holds_its_feed_back_for_queued_for_at_most(stack: Stack) -> None:
+    from newswire.dispatch import QUEUED_FOR
+
+    good = serve_fixture_feeds(stack)
+    stack.set_env(INLINE_FEEDS_BELOW="1")
+    dispatcher = Container(INGEST_FUNCTION).warm()
+    assert dispatcher.invoke(scheduled_event())["feeds"]["dispatched"] == 3
+    assert len(stack.receive_all()) == 3  # taken off the queue and never handled: lost
+    marked = queued_until(stack, good[0].feed_id)
+    assert marked is not None
+    mark = datetime.fromisoformat(marked.replace("Z", "+00:00"))
+    assert timedelta(0) < mark - datetime.now(UTC) <= QUEUED_FOR
+
+    assert dispatcher.invoke(scheduled_event())["feeds"]["dispatched"] == 0
+    past = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": f"F#{good[0].feed_id}"}},
+        UpdateExpression="SET queued_until = :u",
+        ExpressionAttributeValues={":u": {"S": past}},
+    )
+    again = dispatcher.invoke(scheduled_event())
+    assert again["feeds"] == {"dispatched": 1, "waiting": 0, "already_queued": 2}
+    (message,) = stack.receive_all()
+    assert json.loads(message["Body"])["name"] == good[0].name
+
+
+def test_a_failed_send_leaves_no_feed_marked(stack: Stack) -> None:
+    good = serve_fixture_feeds(stack)
+    stack.set_env(INLINE_FEEDS_BELOW="1")
+    from newswire.ports import StorageError
+
+    def refuse(self: SqsFeedQueue, bodies: Any) -> None:
+        raise StorageError("SQS refused 3 message(s) after retries")
+
+    stack.monkeypatch.setattr(SqsFeedQueue, "send", refuse)
+    with pytest.raises(StorageError):
+        Container(INGEST_FUNCTION).invoke(scheduled_event())
+    assert [queued_until(stack, f.feed_id) for f in good] == [None] * 3
 
 
 def test_the_same_message_twice_at_once_one_ingests_the_other_skips(stack: Stack) -> None:

@@ -40,6 +40,14 @@ def plan_dispatch(
     return DispatchPlan(due=tuple(due), waiting=tuple(waiting), inline=inline)
 
 
+QUEUED_FOR = timedelta(hours=6)
+"""How long a feed stays marked as queued (ArticleIndex.mark_queued): while its message waits,
+the dispatcher does not queue it again. The worker's save of the feed's state clears the mark;
+a message that is lost (a purged queue, a crash between marking and sending) delays its feed by
+at most this, plus one schedule period. Far shorter than the queue's retention (4 days), so a
+mark never outlives a message that still waits for long: such a feed is queued once more."""
+
+
 def feed_message(feed: FeedConfig) -> str:
     return json.dumps(feed_to_mapping(feed), ensure_ascii=False, sort_keys=True)
 
@@ -66,11 +74,17 @@ class DispatchSummary:
     waiting: int
     seconds: float
     failing_24h: int = 0
+    already_queued: int = 0
+    """Due feeds not sent again: their message from an earlier run still waits (QUEUED_FOR)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
             "mode": "queued",
-            "feeds": {"dispatched": self.dispatched, "waiting": self.waiting},
+            "feeds": {
+                "dispatched": self.dispatched,
+                "waiting": self.waiting,
+                "already_queued": self.already_queued,
+            },
             "failing_24h": self.failing_24h,
             "seconds": round(self.seconds, 3),
         }

@@ -161,7 +161,19 @@ class ArticleIndex(Protocol):
         ...
 
     def release_lease(self, feed_id: str, owner: str) -> None:
-        """Give the lease back, if `owner` still holds it (else do nothing)."""
+        """Give the lease back, if `owner` still holds it (else do nothing). Clears the feed's
+        queued mark too: whoever held the lease has handled the feed."""
+        ...
+
+    def mark_queued(self, feed_ids: Sequence[str], *, now: datetime, until: datetime) -> list[str]:
+        """Mark each feed as having a queue message waiting, until `until`, unless it carries
+        a mark that has not expired by `now`; returns the ids marked (those to send). Atomic
+        per feed: of two concurrent dispatchers, one marks it. The feed's next
+        save_feed_state or release_lease clears the mark (its message was handled)."""
+        ...
+
+    def clear_queued(self, feed_ids: Sequence[str]) -> None:
+        """Remove the feeds' queued marks (their messages were not sent after all)."""
         ...
 
 

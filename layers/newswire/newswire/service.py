@@ -12,7 +12,13 @@ from typing import Any
 
 from newswire.bootstrap import Settings, build_feed_queue, build_ingestor, build_store
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
-from newswire.dispatch import DispatchSummary, failing_for_a_day, feed_message, plan_dispatch
+from newswire.dispatch import (
+    QUEUED_FOR,
+    DispatchSummary,
+    failing_for_a_day,
+    feed_message,
+    plan_dispatch,
+)
 from newswire.ingest import Ingestor
 from newswire.models import FeedConfig, FeedResult, FeedStatus, IndexRecord, RunSummary
 from newswire.ports import StorageError
@@ -105,9 +111,10 @@ def run_scheduled(
             queue_available=True,
         )
         if not plan.inline:
-            build_feed_queue(settings, settings.queue_url).send([feed_message(f) for f in plan.due])
+            sent = _dispatch(plan.due, ingestor, settings, settings.queue_url)
             return DispatchSummary(
-                dispatched=len(plan.due),
+                dispatched=len(sent),
+                already_queued=len(plan.due) - len(sent),
                 waiting=len(plan.waiting),
                 seconds=time.monotonic() - started,
                 failing_24h=failing_for_a_day(feeds, states, ingestor.clock()),
@@ -119,6 +126,26 @@ def run_scheduled(
     return dataclasses.replace(
         summary, failing_24h=failing_for_a_day(feeds, states, ingestor.clock())
     )
+
+
+def _dispatch(
+    feeds: Sequence[FeedConfig], ingestor: Ingestor, settings: Settings, queue_url: str
+) -> list[str]:
+    """Queue one message per feed not already queued; returns the ids sent. Marked first
+    (atomically, so two overlapping dispatches send each feed once), sent second: a crash in
+    between delays those feeds by at most QUEUED_FOR."""
+    now = ingestor.clock()
+    marked = set(
+        ingestor.index.mark_queued([f.feed_id for f in feeds], now=now, until=now + QUEUED_FOR)
+    )
+    feeds = [f for f in feeds if f.feed_id in marked]
+    try:
+        build_feed_queue(settings, queue_url).send([feed_message(f) for f in feeds])
+    except StorageError:
+        # Some may have been sent: queueing those again next run is harmless (their lease).
+        ingestor.index.clear_queued([f.feed_id for f in feeds])
+        raise
+    return [f.feed_id for f in feeds]
 
 
 def apply_retention(
@@ -216,6 +243,7 @@ def metric_values(summary: RunSummary | DispatchSummary) -> dict[str, int]:
     if isinstance(summary, DispatchSummary):
         return {
             "FeedsDispatched": summary.dispatched,
+            "FeedsAlreadyQueued": summary.already_queued,
             "FeedsWaiting": summary.waiting,
             "FeedsFailing24h": summary.failing_24h,
         }

@@ -129,6 +129,7 @@ CREATE TABLE IF NOT EXISTS feed_state (feed_id TEXT PRIMARY KEY, data TEXT NOT N
 CREATE TABLE IF NOT EXISTS leases (
     feed_id TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS queued (feed_id TEXT PRIMARY KEY, until TEXT NOT NULL);
 """
 
 
@@ -319,6 +320,7 @@ class SqliteIndex:
                     "INSERT OR REPLACE INTO feed_state (feed_id, data) VALUES (?, ?)",
                     (state.feed_id, data),
                 )
+                self._db.execute("DELETE FROM queued WHERE feed_id = ?", (state.feed_id,))
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
 
@@ -361,4 +363,32 @@ class SqliteIndex:
         return bool(taken), state_from_dict(json.loads(row[0])) if row else None
 
     def release_lease(self, feed_id: str, owner: str) -> None:
-        self._query("DELETE FROM leases WHERE feed_id = ? AND owner = ?", (feed_id, owner))
+        try:
+            with self._lock, self._db:
+                released = self._db.execute(
+                    "DELETE FROM leases WHERE feed_id = ? AND owner = ?", (feed_id, owner)
+                ).rowcount
+                if released:
+                    self._db.execute("DELETE FROM queued WHERE feed_id = ?", (feed_id,))
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+
+    def mark_queued(self, feed_ids: Sequence[str], *, now: datetime, until: datetime) -> list[str]:
+        marked = []
+        try:
+            with self._lock, self._db:
+                for feed_id in dict.fromkeys(feed_ids):
+                    if self._db.execute(
+                        "INSERT INTO queued (feed_id, until) VALUES (?, ?) "
+                        "ON CONFLICT (feed_id) DO UPDATE SET until = excluded.until "
+                        "WHERE queued.until < ? RETURNING feed_id",
+                        (feed_id, utc_sort_key(until), utc_sort_key(now)),
+                    ).fetchall():
+                        marked.append(feed_id)
+        except sqlite3.Error as exc:
+            raise StorageError(f"index write failed: {exc}") from exc
+        return marked
+
+    def clear_queued(self, feed_ids: Sequence[str]) -> None:
+        for feed_id in feed_ids:
+            self._query("DELETE FROM queued WHERE feed_id = ?", (feed_id,))

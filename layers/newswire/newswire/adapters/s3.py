@@ -15,6 +15,12 @@ MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
 # conditional write to it is in flight.
 PUT_DECLINED = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 NOT_FOUND = ("NoSuchKey", "404")
+MARKDOWN_PREFIX = "content/"
+SITE_TAG = "newswire-object=site"
+"""The tag of every object written outside content/ (the site's pages, feeds, sitemaps): the
+bucket's lifecycle expires their old versions after 3 days (template.yaml, ContentBucket),
+while the Markdown's are kept 90. Lifecycle rules select by prefix or tag only, and the site
+is at the bucket root, so only a tag can tell its objects apart."""
 
 
 class S3Store:
@@ -49,6 +55,8 @@ class S3Store:
         headers: dict[str, Any] = {"ContentType": content_type or MARKDOWN_CONTENT_TYPE}
         if cache_control is not None:
             headers["CacheControl"] = cache_control
+        if not key.startswith(MARKDOWN_PREFIX):
+            headers["Tagging"] = SITE_TAG
         with aws_errors(f"S3 put of {key}"):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **headers)
 
