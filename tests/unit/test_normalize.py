@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from newswire.models import FeedConfig
+from newswire.models import FeedConfig, Fetched
 from newswire.normalize import article_identity, entry_date, normalize_entry
+from newswire.parse import parse_feed
 
 from .helpers import GOOGLE_NEWS_WORLD, NOW, fixture_articles
 
@@ -153,6 +155,49 @@ def test_atom_entry_is_sanitized_and_keeps_its_offset() -> None:
     assert "## The setup" in sensor.body
     assert sensor.description == "An ultrasonic sensor, a solar panel and a year of data."
     assert "{{<" not in flood.body
+
+
+def _parsed(body: str, url: str) -> list[Any]:
+    fetched = Fetched(url, body.encode(), "application/atom+xml", None, None)
+    return list(parse_feed(fetched).entries)
+
+
+XML_BASE_FEED = """<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://cdn.example/feed/">
+<title>t</title><entry xml:base="https://notes.example.com/2026/"><title>River</title>
+<id>tag:notes.example.com,2026:1</id><link href="https://notes.example.com/river"/>
+<updated>2026-01-03T10:15:00Z</updated>
+<content type="html">&lt;p&gt;&lt;a href="more.html"&gt;More&lt;/a&gt;
+&lt;img src="../img/river.jpg" alt="River"&gt;&lt;/p&gt;</content>
+<summary type="html">&lt;a href="/about"&gt;About&lt;/a&gt;</summary></entry></feed>"""
+
+
+def test_relative_urls_in_html_resolve_against_xml_base_then_the_document() -> None:
+    # feedparser's own relative-URI pass is off (parse.py): newswire resolves what it keeps
+    # against the base feedparser records for the value (RFC 4287's xml:base), not the link.
+    feed = FeedConfig(url="https://notes.example.com/feed.atom", name="notes")
+    (entry,) = _parsed(XML_BASE_FEED, feed.url)
+    article = normalize_entry(entry, feed, now=NOW)
+    assert "(https://notes.example.com/2026/more.html)" in article.body
+    assert "(https://notes.example.com/img/river.jpg)" in article.body
+    assert article.image == "https://notes.example.com/img/river.jpg"
+    # Without xml:base, the document's own URL is the base.
+    plain = XML_BASE_FEED.replace(' xml:base="https://notes.example.com/2026/"', "")
+    plain = plain.replace(' xml:base="https://cdn.example/feed/"', "")
+    (entry,) = _parsed(plain, "https://other.example/feeds/notes.atom")
+    article = normalize_entry(entry, feed, now=NOW)
+    assert "(https://other.example/feeds/more.html)" in article.body
+    assert article.image == "https://other.example/img/river.jpg"
+
+
+def test_a_local_file_feed_resolves_relative_urls_against_the_entry_link() -> None:
+    # A feed read from a path has no web URL: what stays relative resolves against the link.
+    feed = FeedConfig(url="/srv/feeds/notes.atom", name="notes")
+    plain = XML_BASE_FEED.replace(' xml:base="https://notes.example.com/2026/"', "")
+    plain = plain.replace(' xml:base="https://cdn.example/feed/"', "")
+    (entry,) = _parsed(plain, "/srv/feeds/notes.atom")
+    article = normalize_entry(entry, feed, now=NOW)
+    assert "(https://notes.example.com/srv/feeds/more.html)" in article.body
+    assert "(https://notes.example.com/srv/img/river.jpg)" in article.body
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from newswire import googlenews
 from newswire.decide import content_hash
@@ -102,8 +102,11 @@ def _parse_date(raw: object, parsed: object) -> datetime | None:
     return None
 
 
-def entry_image(entry: Mapping[str, Any], content_html: str, base: str | None) -> str | None:
-    """media:content, media:thumbnail, image enclosures, then the first <img> in the content."""
+def entry_image(
+    entry: Mapping[str, Any], content_html: str, base: str | None, html_base: str | None = None
+) -> str | None:
+    """media:content, media:thumbnail, image enclosures, then the first <img> in the content
+    (its src resolved against `html_base`, else `base`)."""
     for media in entry.get("media_content") or []:
         medium, mime = media.get("medium", ""), media.get("type", "")
         url = media.get("url", "")
@@ -123,7 +126,7 @@ def entry_image(entry: Mapping[str, Any], content_html: str, base: str | None) -
             return found
     marker = content_html.find("<img")
     if marker != -1:
-        return safe_url(first_image_src(content_html[marker:]), base)
+        return safe_url(first_image_src(content_html[marker:]), html_base or base)
     return None
 
 
@@ -131,6 +134,25 @@ def _content_html(entry: Mapping[str, Any]) -> str:
     contents = entry.get("content") or []
     html_parts = [str(c.get("value", "")) for c in contents if c.get("value")]
     return "\n".join(html_parts)
+
+
+def html_base(entry: Mapping[str, Any], link: str, *, content: bool) -> str | None:
+    """The URL that relative URLs in the entry's content HTML (`content`) or summary HTML
+    resolve against, as feedparser's relative-URI pass resolved them: against the `base` it
+    records for that value (the xml:base in scope, else the document's own URL: RFC 4287,
+    RFC 3986), and what stays relative after that (a local file's path as the document URL)
+    against the entry's link. feedparser copies an Atom content into an absent summary
+    without a summary_detail: the content's base then holds for the summary too."""
+    contents = [c for c in entry.get("content") or [] if c.get("value")]
+    summary = entry.get("summary_detail")
+    detail = contents[0] if content and contents else summary or (contents or [None])[0]
+    base = str(detail.get("base") or "") if isinstance(detail, Mapping) else ""
+    if not link or not base:
+        return base or link or None
+    try:
+        return urljoin(link, base)
+    except ValueError:  # an unparseable base resolves nothing, as in feedparser
+        return link
 
 
 def _host(url: str | None) -> str | None:
@@ -178,16 +200,18 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     title = truncate(title, TITLE_LIMIT)
     summary_html = str(entry.get("summary") or entry.get("description") or "")
     content_html = _content_html(entry)
+    base = html_base(entry, link, content=bool(content_html))
 
     related: tuple[RelatedLink, ...] = ()
     url_original = None
     if google:
         items = googlenews.parse_related(summary_html)
+        summary_base = html_base(entry, link, content=False)
         own = googlenews.article_id(link)
         related = tuple(
             RelatedLink(truncate(r.title, TITLE_LIMIT), u, cap_term(r.publisher or ""))
             for r in items
-            if (u := safe_url(r.url))
+            if (u := safe_url(r.url, summary_base))
             and (googlenews.article_id(u) != own or own is None)
             and not (r.title == title and r.publisher == publisher)
         )[:MAX_RELATED]
@@ -196,7 +220,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         full_text = _related_text(related) or " — ".join(p for p in (title, publisher) if p)
         summary_text = full_text
     else:
-        body = html_to_markdown(content_html or summary_html, base_url=link or None)
+        body = html_to_markdown(content_html or summary_html, base_url=base)
         full_text = html_to_text(summary_html)
         summary_text = html_to_text(content_html) if content_html else full_text
 
@@ -219,7 +243,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     )
     description = truncate(full_text, DESCRIPTION_LIMIT)
     summary = summary_markdown(summary_text)
-    image = entry_image(entry, content_html or summary_html, link or None)
+    image = entry_image(entry, content_html or summary_html, link or None, base)
     date = entry_date(entry, now)
     digest = content_hash(
         title=title, description=description, summary=summary, link=link,
