@@ -113,8 +113,13 @@ def test_prune_removes_old_articles_from_every_list_feed_and_sitemap(
     assert len(listed_slugs(backend, tmp_path)) == 2
     assert mentions(backend, OLDEST_SLUG) == []  # no page, list, feed, sitemap or Markdown
     files = backend.files()
-    for page in ("index.html", "feed.xml", "feed.json", "sitemap-2026-01.xml"):
+    for page in ("index.html", "feed.xml", "feed.json", "sitemap-2026-01-01.xml"):
         assert NEWEST_SLUG.encode() in files[page], page
+    # Its day and month are empty now: their pages and its day's sitemap are gone too.
+    for page in ("sitemap-2025-12-31.xml", "archive/2025/12/31/index.html",
+                 "archive/2025/12/index.html"):  # fmt: skip
+        assert page not in files, page
+    assert b"2025-12-31" not in files["sitemap.xml"]
     again = newswire(backend, "prune", "--older-than", f"{hours}h", cwd=tmp_path, site=True)
     assert again.stdout.splitlines()[0].startswith("prune: deleted 0 article(s)")
 

@@ -87,7 +87,12 @@ GRANTS: dict[str, dict[str, list[Any]]] = {
         **INGEST_AND_SITE,
         # SendMessageBatch to the feed queue; the failure destination's record (sent by Lambda
         # with the function's role) to IngestFailureQueue.
-        "sqs:SendMessage": [arn_of("FeedsQueue"), arn_of("IngestFailureQueue")],
+        # The run's site plan to the site queue.
+        "sqs:SendMessage": [
+            arn_of("FeedsQueue"),
+            arn_of("IngestFailureQueue"),
+            arn_of("SiteQueue"),
+        ],
     },
     "WorkerFunction": {
         # The worker updates the site after each batch, as the scheduled function after an
@@ -97,6 +102,22 @@ GRANTS: dict[str, dict[str, list[Any]]] = {
         "sqs:ReceiveMessage": [arn_of("FeedsQueue")],
         "sqs:DeleteMessage": [arn_of("FeedsQueue")],
         "sqs:GetQueueAttributes": [arn_of("FeedsQueue")],
+        # The batch's site plan to the site queue.
+        "sqs:SendMessage": [arn_of("SiteQueue")],
+    },
+    "SiteFunction": {
+        # Reads the Markdown and the stored pages, writes pages and deletes the ones no article
+        # is on any more; reads the changed articles by id and the lists from the two indexes;
+        # writes nothing to the table (no lease: reserved concurrency 1 serializes builds).
+        "s3:GetObject": [BUCKET_OBJECTS],
+        "s3:PutObject": [BUCKET_OBJECTS],
+        "s3:DeleteObject": [BUCKET_OBJECTS],
+        "s3:ListBucket": [arn_of("ContentBucket")],
+        "dynamodb:BatchGetItem": [arn_of("IndexTable")],
+        "dynamodb:Query": INGEST_AND_SITE["dynamodb:Query"],
+        "sqs:ReceiveMessage": [arn_of("SiteQueue")],
+        "sqs:DeleteMessage": [arn_of("SiteQueue")],
+        "sqs:GetQueueAttributes": [arn_of("SiteQueue")],
     },
 }
 # Environment variables the scheduled path reads but the worker never does.
@@ -816,7 +837,10 @@ def queue(name: str) -> dict[str, Any]:
 
 def test_the_queues_are_encrypted() -> None:
     queues = resources_of_type(source(), "AWS::SQS::Queue")
-    assert set(queues) == {"FeedsQueue", "FeedsDeadLetterQueue", "IngestFailureQueue"}
+    assert set(queues) == {
+        "FeedsQueue", "FeedsDeadLetterQueue", "IngestFailureQueue", "SiteQueue",
+        "SiteDeadLetterQueue",
+    }  # fmt: skip
     for name, resource in queues.items():
         assert resource["Properties"].get("SqsManagedSseEnabled") is True, name
 
@@ -861,7 +885,7 @@ def test_the_visibility_timeout_is_six_times_every_allowed_worker_timeout() -> N
 
 def test_the_worker_subscribes_to_the_feed_queue_with_partial_batch_failures() -> None:
     mappings = resources_of_type(transformed(), "AWS::Lambda::EventSourceMapping")
-    assert set(mappings) == {"WorkerQueueSubscription"}
+    assert set(mappings) == {"WorkerQueueSubscription", "SiteQueueSubscription"}
     mapping = mappings["WorkerQueueSubscription"]["Properties"]
     assert mapping["EventSourceArn"] == arn_of("FeedsQueue")
     assert mapping["FunctionName"] == {"Ref": "WorkerFunction"}
@@ -919,6 +943,7 @@ FUNCTIONS = {
     # name: (code folder, timeout parameter, log group)
     "IngestFunction": ("functions/ingest", "FunctionTimeout", "IngestLogGroup"),
     "WorkerFunction": ("functions/worker", "WorkerTimeout", "WorkerLogGroup"),
+    "SiteFunction": ("functions/site", "WorkerTimeout", "SiteLogGroup"),
 }
 
 
@@ -1058,6 +1083,7 @@ def test_the_alarms_exist_and_notify_the_optional_topic() -> None:
         "FeedsFailingAlarm",
         "FeedsQueueAgeAlarm",
         "ScheduleHeartbeatAlarm",
+        "SiteBuildFailedAlarm",
     }
     for name, alarm in found.items():
         assert alarm["AlarmActions"] == alarm["OKActions"] == ALARM_ACTIONS, name
@@ -1288,7 +1314,7 @@ def test_env_json_sets_only_variables_the_template_declares() -> None:
     )
 
 
-@pytest.mark.parametrize("event", ["scheduled.json", "sqs-feeds.json"])
+@pytest.mark.parametrize("event", ["scheduled.json", "sqs-feeds.json", "sqs-site.json"])
 def test_sample_events_are_json(event: str) -> None:
     data = json.loads((REPO / "events" / event).read_text(encoding="utf-8"))
     assert isinstance(data, dict)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 RSS = "application/rss+xml; charset=utf-8"
-OPTIONS = SiteOptions(page_size=4, home_pages=2, month_page_size=5, feed_size=6, list_limit=3)
+OPTIONS = SiteOptions(page_size=4, home_pages=2, archive_page_size=2, feed_size=6, list_limit=3)
 
 
 def site_objects(store: S3Store) -> dict[str, bytes]:
@@ -66,7 +66,7 @@ def test_incremental_builds_equal_a_full_rebuild_on_aws(
 
     assert not full.failed
     assert site_objects(copy) == built
-    assert "page/2/index.html" in built and "archive/2026/01/page/2/index.html" in built
+    assert "page/2/index.html" in built and "archive/2026/01/02/page/2/index.html" in built
 
 
 def test_the_scheduled_run_updates_the_site_in_the_bucket(

@@ -39,7 +39,7 @@ def test_run_updates_the_site_and_site_full_finds_it_complete(tmp_path: Path) ->
                          cwd=tmp_path)  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     assert json.loads(again.stdout)["site"] == {
-        "written": 0, "unchanged": 0, "failed": [], "seconds": 0.0
+        "written": 0, "deleted": 0, "unchanged": 0, "bytes_written": 0, "failed": [], "seconds": 0.0
     }  # fmt: skip
 
 

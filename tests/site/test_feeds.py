@@ -129,12 +129,17 @@ def test_the_schema_rejects_what_the_spec_forbids() -> None:
     assert validator.is_valid({**good, "_newswire": {"any": "extension"}})
 
 
-def test_sitemaps_list_every_article_by_month(site: tuple[Path, list[IndexRecord]]) -> None:
+def test_sitemaps_list_every_article_by_day(site: tuple[Path, list[IndexRecord]]) -> None:
     root, _ = site
+    sqlite = SqliteIndex(root / INDEX_FILE)
+    everything = sqlite.latest(limit=1000)
+    sqlite.close()
     index = ET.parse(root / "sitemap.xml").getroot()
     assert index.tag == f"{SITEMAP}sitemapindex"
     listed = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
-    assert listed == [f"{BASE_URL}sitemap-2026-01.xml", f"{BASE_URL}sitemap-2025-12.xml"]
+    days = sorted({r.published[:10] for r in everything}, reverse=True)
+    assert "2025-12-31" in days and len(days) > 3
+    assert listed == [f"{BASE_URL}sitemap-{day}.xml" for day in days]
     urls = []
     for url in listed:
         assert url is not None
@@ -144,9 +149,6 @@ def test_sitemaps_list_every_article_by_month(site: tuple[Path, list[IndexRecord
             urls.append(entry.findtext(f"{SITEMAP}loc"))
             lastmod = entry.findtext(f"{SITEMAP}lastmod")
             assert lastmod and datetime.fromisoformat(lastmod).tzinfo is not None
-    sqlite = SqliteIndex(root / INDEX_FILE)
-    everything = sqlite.latest(limit=1000)
-    sqlite.close()
     assert sorted(u or "" for u in urls) == sorted(BASE_URL + article_path(r) for r in everything)
     robots = (root / "robots.txt").read_text("utf-8")
     assert f"Sitemap: {BASE_URL}sitemap.xml" in robots.splitlines()

@@ -14,7 +14,7 @@ from newswire.enrich import EnrichOptions
 from newswire.fetch import Fetcher, FetchLimits
 from newswire.ingest import Ingestor
 from newswire.netguard import ALLOW_ENV, AddressPolicy
-from newswire.ports import ArticleIndex, ContentStore
+from newswire.ports import ArticleIndex, ContentStore, FeedQueue
 from newswire.site.options import SiteOptions
 from newswire.tracing import tracing_enabled
 
@@ -68,6 +68,8 @@ class Settings:
     """Fewer due feeds than this are ingested inline even when there is a queue."""
     site_url: str | None = None
     """The site's public URL: the Lambda functions update the site only when it is set."""
+    site_queue_url: str | None = None
+    """The site function's queue: a run sends its site plan there instead of building."""
     site: SiteOptions = field(default_factory=SiteOptions)
 
     @property
@@ -99,6 +101,7 @@ class Settings:
             queue_url=env.get("FEEDS_QUEUE_URL") or None,
             inline_below=int(env.get("INLINE_FEEDS_BELOW", "20")),
             site_url=env.get("SITE_URL", "").strip() or None,
+            site_queue_url=env.get("SITE_QUEUE_URL") or None,
             site=SiteOptions.from_env(env),
         )
 
@@ -160,6 +163,11 @@ def build_feed_queue(settings: Settings, queue_url: str) -> SqsFeedQueue:
     from newswire.adapters.sqs import SqsFeedQueue
 
     return SqsFeedQueue(aws_client("sqs", settings), queue_url)
+
+
+def build_site_queue(settings: Settings) -> FeedQueue | None:
+    """Where the Lambda runs send their site plans (the same sender: bodies in batches)."""
+    return build_feed_queue(settings, settings.site_queue_url) if settings.site_queue_url else None
 
 
 def build_fetcher(settings: Settings) -> Fetcher:

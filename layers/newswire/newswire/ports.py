@@ -131,8 +131,18 @@ class ArticleIndex(Protocol):
         """Newest first (ties by id), the articles dated (in UTC) in `month` ("YYYY-MM")."""
         ...
 
+    def by_day(self, day: str, *, limit: int) -> list[IndexRecord]:
+        """Newest first (ties by id), the articles dated (in UTC) on `day` ("YYYY-MM-DD"): one
+        day of the site's archive, read without reading the rest of its month."""
+        ...
+
     def months_with_articles(self) -> set[str]:
         """Every month ("YYYY-MM", the record's `month`) that holds at least one article."""
+        ...
+
+    def days_with_articles(self, month: str) -> set[str]:
+        """Every day ("YYYY-MM-DD", UTC) of `month` that holds at least one article, in a
+        number of requests bounded by the days of a month (never by its articles)."""
         ...
 
     def save_feed_state(self, state: FeedState, *, owner: str | None = None) -> None:

@@ -10,7 +10,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from newswire.bootstrap import Settings, build_feed_queue, build_ingestor, build_store
+from newswire.bootstrap import (
+    Settings,
+    build_feed_queue,
+    build_ingestor,
+    build_site_queue,
+    build_store,
+)
 from newswire.config import Config, ConfigError, feed_from_mapping, load_config, parse_config
 from newswire.dispatch import (
     QUEUED_FOR,
@@ -21,7 +27,7 @@ from newswire.dispatch import (
 )
 from newswire.ingest import Ingestor
 from newswire.models import FeedConfig, FeedResult, FeedStatus, IndexRecord, RunSummary
-from newswire.ports import StorageError
+from newswire.ports import FeedQueue, StorageError
 from newswire.site.hook import update_site
 
 log = logging.getLogger("newswire.service")
@@ -202,11 +208,12 @@ def update_site_after_batch(
     env: Mapping[str, str] | None = None,
     seconds_left: Callable[[], float] | None = None,
 ) -> dict[str, object] | None:
-    """The worker's site update: once per invocation, after its batch of messages, the pages
-    the batch's changed articles appear on (as the scheduled run's inline path does; the
-    build lease serializes workers). Returns the build report, or None when there was nothing
-    to do (no SITE_URL, nothing changed) or it could not be done. Never raises: the articles
-    are stored, and the next build (or `newswire site --full`) catches up."""
+    """The worker's site update: once per invocation, after its batch of messages, the plan of
+    the pages the batch's changed articles appear on goes to the site queue (the site function
+    builds a batch window's plans at once), as the scheduled run's inline path does. Returns
+    what was done, or None when there was nothing to do (no SITE_URL, nothing changed) or it
+    could not be done. Never raises: the articles are stored, and the next build (or
+    `newswire site --full`) catches up."""
     summary = RunSummary.of(tuple(results), 0.0)
     if not summary.changed:
         return None
@@ -235,6 +242,28 @@ def _update_site(
         options=settings.site,
         seconds_left=seconds_left,
         removed=removed,
+        site_queue=_site_queue(settings),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _site_queue(settings: Settings) -> FeedQueue | None:
+    return build_site_queue(settings)
+
+
+def build_site_batch(
+    bodies: Sequence[str], *, env: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """The site function: one build of a batch of site-queue messages (site.hook). Raises
+    SiteBuildFailed when it fails (the batch is delivered again, then kept in the DLQ)."""
+    from newswire.site.hook import build_from_messages
+
+    settings = Settings.from_env(env)
+    if not settings.site_url:
+        raise ConfigError("the site function needs SITE_URL")
+    ingestor = _ingestor(settings)
+    return build_from_messages(
+        bodies, ingestor.store, ingestor.index, base_url=settings.site_url, options=settings.site
     )
 
 

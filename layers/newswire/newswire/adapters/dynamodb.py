@@ -321,12 +321,20 @@ class DynamoIndex(DynamoFeedStates):
         return found[:limit]
 
     def _query_month(
-        self, month: str, limit: int, feed: str | None, since_key: str | None
+        self,
+        month: str,
+        limit: int,
+        feed: str | None,
+        since_key: str | None,
+        day: str | None = None,
     ) -> list[IndexRecord]:
         condition = "#m = :m"
         values: dict[str, Any] = {":m": {"S": month}}
         names = {"#m": "month"}
-        if since_key:
+        if day:
+            condition += " AND begins_with(published, :day)"
+            values[":day"] = {"S": day}
+        elif since_key:
             condition += " AND published >= :since"
             values[":since"] = {"S": since_key}
         query: dict[str, Any] = {
@@ -376,3 +384,25 @@ class DynamoIndex(DynamoFeedStates):
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         return self._query_month(month, limit, None, None)
+
+    def by_day(self, day: str, *, limit: int) -> list[IndexRecord]:
+        return self._query_month(day[:7], limit, None, None, day=day)
+
+    def days_with_articles(self, month: str) -> set[str]:
+        """One request per day of the month, each counting at most one item."""
+        found: set[str] = set()
+        for number in range(1, 32):
+            day = f"{month}-{number:02d}"
+            query: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": MONTH_INDEX,
+                "KeyConditionExpression": "#m = :m AND begins_with(published, :day)",
+                "ExpressionAttributeNames": {"#m": "month"},
+                "ExpressionAttributeValues": {":m": {"S": month}, ":day": {"S": day}},
+                "Select": "COUNT",
+                "Limit": 1,
+            }
+            with aws_errors("DynamoDB query"):
+                if self.client.query(**query).get("Count", 0):
+                    found.add(day)
+        return found

@@ -300,6 +300,22 @@ class SqliteIndex:
         )
         return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (month, limit))]
 
+    def by_day(self, day: str, *, limit: int) -> list[IndexRecord]:
+        # A range of `published` (which starts with the day), so the published index serves it.
+        sql = (
+            f"SELECT data FROM articles WHERE published >= ? AND published < ? AND {LISTED} "  # noqa: S608
+            "ORDER BY published DESC, id LIMIT ?"
+        )
+        rows = self._query(sql, (f"{day}T", f"{day}U", limit))
+        return [record_from_dict(json.loads(d)) for (d,) in rows]
+
+    def days_with_articles(self, month: str) -> set[str]:
+        sql = (
+            "SELECT DISTINCT substr(published, 1, 10) FROM articles "  # noqa: S608 (constants)
+            f"WHERE published >= ? AND published < ? AND {LISTED}"
+        )
+        return {day for (day,) in self._query(sql, (f"{month}-", f"{month}."))}
+
     def months_with_articles(self) -> set[str]:
         sql = f"SELECT DISTINCT substr(published, 1, 7) FROM articles WHERE {LISTED}"  # noqa: S608
         rows = self._query(sql)

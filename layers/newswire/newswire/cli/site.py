@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from newswire.models import RunSummary
 from newswire.ports import ArticleIndex, ContentStore, StorageError
-from newswire.site.build import BuildReport, build_full_site, build_site
+from newswire.site.build import BuildReport, build_full_site, build_plan, build_site
 from newswire.site.options import LOCAL_BASE_URL, SiteOptions, normalize_base_url
+from newswire.site.plan import lists_plan
 
 if TYPE_CHECKING:
     from newswire.bootstrap import Settings
@@ -60,9 +61,10 @@ def add_site_commands(
 ) -> None:
     site = commands.add_parser(
         "site", help="render the HTML site from the index and the Markdown",
-        description="Render the static site. Without --full, the pages of the latest articles\n"
-        "(the home pages' worth) are brought up to date; with --full, every page. Pages\n"
-        "whose bytes did not change are not rewritten.",
+        description="Render the static site. Without --full, the home pages and the feeds are\n"
+        "brought up to date (each run's build does its articles' pages); with --full, every\n"
+        "page, and the pages no article is on any more are deleted. Pages whose bytes did\n"
+        "not change are not rewritten.",
         epilog=SITE_HELP + "\nexamples:\n  newswire site --full\n"
         "  newswire site --bucket my-news --table my-news-index --base-url https://news.example/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -178,8 +180,9 @@ def cmd_site(
     if args.full:
         report = build_full_site(store, index, base_url=url, options=options)
     else:
-        size = options.page_size * options.home_pages
-        report = build_site(index.latest(limit=size), store, index, base_url=url, options=options)
+        # The lists only: a bounded number of reads whatever the site holds (an article's own
+        # pages are brought up to date by the build of its change, or by --full).
+        report = build_plan(lists_plan(), store, index, base_url=url, options=options)
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=2)
         print()

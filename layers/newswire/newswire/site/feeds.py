@@ -13,14 +13,14 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from newswire.models import IndexRecord
 from newswire.site.markup import safe_url, summary_html, summary_text
 from newswire.site.options import SiteOptions
 from newswire.site.pages import LIST_CACHE, STATIC_CACHE, Page, iso_time
-from newswire.site.paths import article_path, sitemap_key
+from newswire.site.paths import article_path, sitemap_key, sitemap_order
 
 RSS = "application/rss+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
@@ -130,22 +130,41 @@ def json_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: st
     return Page("feed.json", body.encode("utf-8"), JSON_FEED, LIST_CACHE)
 
 
-def month_sitemap(month: str, records: Sequence[IndexRecord], base_url: str) -> Page:
-    """Every article of one month, with its last change."""
+def day_sitemap(day: str, part: int, records: Sequence[IndexRecord], base_url: str) -> Page:
+    """One part of a day's articles (oldest first), each with its last change."""
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     for record in records:
         entry = _sub(urlset, "url")
         _sub(entry, "loc", base_url + article_path(record))
         _sub(entry, "lastmod", iso_time(_updated(record)))
-    return Page(sitemap_key(month), _xml_bytes(urlset), XML, LIST_CACHE)
+    return Page(sitemap_key(day, part), _xml_bytes(urlset), XML, LIST_CACHE)
 
 
-def sitemap_index(months: Sequence[str], base_url: str) -> Page:
-    """sitemap.xml: one sitemap per month, so that a new article rewrites its month's only."""
+def sitemap_index(keys: Iterable[str], base_url: str) -> Page:
+    """sitemap.xml: the days' sitemaps, newest first, so that a new article rewrites its day's
+    last one only (and this index when the day or the part is new)."""
     index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
-    for month in months:
-        _sub(_sub(index, "sitemap"), "loc", base_url + sitemap_key(month))
+    for key in sorted(set(keys), key=sitemap_order, reverse=True):
+        _sub(_sub(index, "sitemap"), "loc", base_url + key)
     return Page("sitemap.xml", _xml_bytes(index), XML, LIST_CACHE)
+
+
+def sitemap_keys(index: bytes, base_url: str) -> set[str]:
+    """The days' sitemaps a stored sitemap.xml lists (under `base_url`). ValueError when it is
+    not one sitemap_index wrote for that base URL: the caller then lists them from the index."""
+    try:
+        root = ET.fromstring(index)  # noqa: S314 - our own file, and no entities are expanded
+    except ET.ParseError as exc:
+        raise ValueError(f"sitemap.xml is not XML: {exc}") from exc
+    keys: set[str] = set()
+    for loc in root.iter(f"{{{SITEMAP_NS}}}loc"):
+        text = loc.text or ""
+        if not text.startswith(base_url):
+            raise ValueError(f"sitemap.xml lists {text!r}, not under {base_url}")
+        key = text[len(base_url) :]
+        sitemap_order(key)  # raises for anything but a day's sitemap
+        keys.add(key)
+    return keys
 
 
 def robots_txt(base_url: str) -> Page:

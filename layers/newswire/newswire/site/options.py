@@ -38,13 +38,13 @@ class SiteOptions:
     """Home pages: the latest page_size × home_pages articles; older ones are in the archive."""
     list_limit: int = 100
     """Articles on a tag, category or publisher page: the latest ones."""
-    month_page_size: int = 100
-    """Articles per page of a month in the archive (a month lists all of its articles)."""
+    archive_page_size: int = 100
+    """Articles per page of a day in the archive (a day lists all of its articles)."""
     feed_size: int = 50
     """Items in feed.xml and feed.json."""
 
     def __post_init__(self) -> None:
-        for name in ("page_size", "home_pages", "list_limit", "month_page_size", "feed_size"):
+        for name in ("page_size", "home_pages", "list_limit", "archive_page_size", "feed_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"site option {name} must be at least 1")
 

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from newswire.models import IndexRecord
 from newswire.site.markup import safe_url, summary_html
 from newswire.site.options import SiteOptions
-from newswire.site.paths import article_path, month_path, relative, term_path
+from newswire.site.paths import article_path, day_path, month_path, relative, term_path
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -103,6 +103,11 @@ def iso_time(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
+def day_label(day: str) -> str:
+    """ "5 January 2026"."""
+    return f"{int(day[8:])} {month_label(day[:7])}"
+
+
 def month_label(month: str) -> str:
     year, number = month.split("-")
     return f"{MONTHS[int(number) - 1]} {year}"
@@ -163,6 +168,10 @@ class ListPage:
     current: str = ""
     lead: bool = False
     """Show the first entry large (the home page's top story)."""
+    chronological: bool = False
+    """Pages numbered from the oldest (the archive's days): the page says only its own number
+    and whether a later one exists (`pages` is then `page + 1`), so it does not change as
+    later pages are added."""
 
 
 def render_page(
@@ -208,24 +217,53 @@ def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
         pages=spec.pages,
         page_path=spec.page_path,
         lead=spec.lead,
+        chronological=spec.chronological,
     )
     return Page(f"{here}index.html", body, HTML, LIST_CACHE)
 
 
 def render_archive(months: Sequence[str], options: SiteOptions, base_url: str) -> Page:
-    here = "archive/"
+    """The archive's index: every month that has articles (newest first), by year."""
     years: dict[str, list[dict[str, str]]] = {}
     for month in months:  # newest first
         years.setdefault(month[:4], []).append(
             {"label": MONTHS[int(month[5:]) - 1], "path": month_path(month)}
         )
+    groups = [{"year": y, "months": m} for y, m in years.items()]
+    return _render_dates("archive/", groups, "Archive", "Every story, month by month.", "",
+                         options, base_url)  # fmt: skip
+
+
+def render_month(month: str, days: Sequence[str], options: SiteOptions, base_url: str) -> Page:
+    """A month of the archive: its days that have articles (newest first), each a link to the
+    day's pages. It changes only when a day gains its first article or loses its last."""
+    label = month_label(month)
+    entries = [{"label": day_label(day), "path": day_path(day)} for day in days]
+    groups = [{"year": label, "months": entries}] if entries else []
+    return _render_dates(month_path(month), groups, label, "Every story of the month, day by day.",
+                         "Archive", options, base_url)  # fmt: skip
+
+
+def _render_dates(
+    here: str,
+    years: list[dict[str, Any]],
+    heading: str,
+    intro: str,
+    kind: str,
+    options: SiteOptions,
+    base_url: str,
+) -> Page:
     body = render_page(
         "archive.html",
         options,
         canonical=base_url + here,
         url=lambda target: relative(here, target),
         current="archive",
-        years=[{"year": y, "months": m} for y, m in years.items()],
+        years=years,
+        heading=heading,
+        intro=intro,
+        kind=kind,
+        description=f"{heading}: {intro}",
     )
     return Page(f"{here}index.html", body, HTML, LIST_CACHE)
 

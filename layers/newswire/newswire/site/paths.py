@@ -23,7 +23,8 @@ TAXONOMY_DIRS: Final[dict[Taxonomy, str]] = {
     "publisher": "publishers",
 }
 # Every top-level name the site writes: what a bucket policy or CDN behaviour exposes (the
-# Markdown under content/ stays private). "sitemap-" stands for sitemap-<YYYY>-<MM>.xml.
+# Markdown under content/ stays private). "sitemap-" stands for the days' sitemaps,
+# sitemap-<YYYY>-<MM>-<DD>[-<part>].xml.
 SITE_ROOT_FILES: Final = (
     "index.html", "404.html", "robots.txt", "sitemap.xml", "feed.xml", "feed.json", "favicon.svg",
 )  # fmt: skip
@@ -31,13 +32,19 @@ SITE_ROOT_PREFIXES: Final = (
     "page/", "articles/", "tags/", "categories/", "publishers/", "archive/", "css/", "sitemap-",
 )  # fmt: skip
 
+_DAY = re.compile(r"^\d{4}-\d{2}-(0[1-9]|[12]\d|3[01])$")
+_SITEMAP = re.compile(r"^sitemap-(\d{4}-\d{2}-\d{2})(?:-([2-9]|[1-9]\d+))?\.xml$")
 _CLEAN_TERM = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,78}[a-z0-9])?$")
 
 
 def article_path(record: IndexRecord) -> str:
     """`articles/<section>/<YYYY>/<MM>/<slug>/`: the Markdown key, mirrored. The key is unique
     and never changes after the first write, so neither does the page's URL."""
-    key = parse_content_key(record.key)
+    return article_path_of_key(record.key)
+
+
+def article_path_of_key(content_key: str) -> str:
+    key = parse_content_key(content_key)
     return f"articles/{key.section}/{key.year}/{key.month}/{key.slug}/"
 
 
@@ -56,9 +63,23 @@ def term_path(taxonomy: Taxonomy, term: str) -> str:
     return f"{TAXONOMY_DIRS[taxonomy]}/{term_slug(term)}/"
 
 
-def month_path(month: str, page: int = 1) -> str:
+def month_path(month: str) -> str:
+    """The month's page: the list of its days."""
     year, number = check_month(month).split("-")
-    base = f"archive/{year}/{number}/"
+    return f"archive/{year}/{number}/"
+
+
+def check_day(day: str) -> str:
+    if not _DAY.match(day) or check_month(day[:7]) != day[:7]:
+        raise ValueError(f"not a day: {day!r}")
+    return day
+
+
+def day_path(day: str, page: int = 1) -> str:
+    """A day's archive pages, numbered from the day's oldest article: a new article (the
+    newest) lands on the last page, and the pages before it keep their bytes."""
+    year, month, number = check_day(day).split("-")
+    base = f"archive/{year}/{month}/{number}/"
     return base if page == 1 else f"{base}page/{page}/"
 
 
@@ -66,9 +87,20 @@ def home_path(page: int = 1) -> str:
     return "" if page == 1 else f"page/{page}/"
 
 
-def sitemap_key(month: str) -> str:
-    """Per-month sitemaps sit at the root: a sitemap may list only URLs below its own folder."""
-    return f"sitemap-{check_month(month)}.xml"
+def sitemap_key(day: str, part: int = 1) -> str:
+    """A day's sitemap(s) sit at the root (a sitemap may list only URLs below its own folder),
+    part 2 on for a day of more URLs than one sitemap may hold."""
+    check_day(day)
+    return f"sitemap-{day}.xml" if part == 1 else f"sitemap-{day}-{part}.xml"
+
+
+def sitemap_order(key: str) -> tuple[str, int]:
+    """The sort key of a day's sitemap: sorted with reverse=True, newest day first and a day's
+    parts in order. ValueError for another key."""
+    match = _SITEMAP.match(key)
+    if not match:
+        raise ValueError(f"not a day's sitemap: {key!r}")
+    return match.group(1), -int(match.group(2) or 1)
 
 
 def page_key(path: str) -> str:

@@ -9,7 +9,6 @@ from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore
 from newswire.site.build import LEASE_WAIT_SECONDS, BuildReport, build_site
 from newswire.site.options import SiteOptions
-from newswire.site.paths import article_path, page_key
 
 
 def remove_from_site(
@@ -24,19 +23,16 @@ def remove_from_site(
     lease_wait: float = LEASE_WAIT_SECONDS,
 ) -> BuildReport:
     """Delete the article pages of `removed` and redraw the home pages, term lists, archive
-    months, feeds and sitemaps they appear on, with those of `shown` (articles added, changed
-    or put back; `replaced`: the versions those replaced). Call it once the index no longer
-    lists `removed`."""
-    for record in removed:
-        store.delete(page_key(article_path(record)))
-    # The removed records count as replaced: their terms' and months' pages are redone, and
-    # every list is rendered from the index, which no longer holds them.
+    days, feeds and sitemaps they appear on (a term or day none is left on loses its pages),
+    with those of `shown` (articles added, changed or put back; `replaced`: the versions
+    those replaced). Call it once the index no longer lists `removed`."""
     return build_site(
         shown,
         store,
         index,
         base_url=base_url,
-        replaced=(*replaced, *removed),
+        replaced=replaced,
+        removed=removed,
         options=options,
         lease_wait=lease_wait,
     )

@@ -1,0 +1,245 @@
+"""The renderer of each page kind of the plan (newswire.site.plan.KINDS): a batch of touched
+units in, the pages to write (and the `Gone` ones to delete) out.
+
+Every list is read from `Listings` and rendered by the pure functions of pages and feeds, so a
+full build and an incremental one write the same bytes. A unit the index no longer lists
+anything for (a tag no article has any more, a day emptied by a prune) has its pages deleted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from newswire.models import IndexRecord, Taxonomy
+from newswire.ports import ContentStore, StorageError
+from newswire.render import read_page
+from newswire.site.article import render_article
+from newswire.site.feeds import day_sitemap, json_feed, rss_feed
+from newswire.site.listings import Listings
+from newswire.site.options import SiteOptions
+from newswire.site.pages import ListPage, Page, day_label, render_list
+from newswire.site.paths import (
+    article_path_of_key,
+    day_path,
+    home_path,
+    page_key,
+    sitemap_key,
+    term_path,
+)
+from newswire.site.plan import ARTICLE, DAY, FEEDS, HOME, TERM, parse_term_unit, sort_key
+from newswire.site.writer import WRITE_BATCH, BuildReport, Gone
+
+log = logging.getLogger("newswire.site")
+
+SITEMAP_URLS = 50_000
+"""The most URLs one sitemap may list (sitemaps.org): a busier day gets more parts."""
+TERM_KINDS: dict[Taxonomy, tuple[str, str]] = {
+    "tags": ("Tag", "tagged"),
+    "categories": ("Category", "in the category"),
+    "publisher": ("Publisher", "from"),
+}
+Units = Sequence[tuple[str, str]]
+"""A kind's touched units with their cursors (SitePlan.of)."""
+Output = Iterator[Page | Gone]
+
+
+@dataclass
+class DayOutcome:
+    """What the day renderer learnt for the pages above the days (months, archive, sitemap
+    index): the months whose list of days may have changed, and each rendered day's sitemaps."""
+
+    months: set[str] = field(default_factory=set)
+    sitemaps: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Renderer:
+    store: ContentStore
+    listings: Listings
+    records: Mapping[str, IndexRecord]
+    """The current version of every article whose own page is planned (absent: not indexed)."""
+    options: SiteOptions
+    base_url: str
+    report: BuildReport
+    entered: frozenset[str] = frozenset()
+    workers: int = 8
+    days: DayOutcome = field(default_factory=DayOutcome)
+
+    def render(self, kind: str, units: Units) -> Output:
+        return RENDERERS[kind](self, units)
+
+    # --- articles ------------------------------------------------------------------------
+
+    def articles(self, units: Units) -> Output:
+        """Article pages from each record's stored Markdown (read a batch at a time); the page
+        of an article no longer listed (hidden, deleted, pruned) is deleted."""
+        shown: list[IndexRecord] = []
+        for unit, _ in units:
+            article_id, _, key = unit.partition(" ")
+            record = self.records.get(article_id)
+            if record is None or record.hidden:
+                yield Gone(page_key(article_path_of_key(key)))
+            else:
+                shown.append(record)
+        for start in range(0, len(shown), WRITE_BATCH):
+            batch = shown[start : start + WRITE_BATCH]
+            with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(batch)))) as pool:
+                pages = list(pool.map(self._article, batch))
+            yield from (page for page in pages if page is not None)
+
+    def _article(self, record: IndexRecord) -> Page | None:
+        try:
+            data = self.store.get(record.key)
+            if data is None:
+                raise StorageError(f"{record.key} is indexed but not stored")
+            stored = read_page(data)
+        except (StorageError, ValueError, UnicodeDecodeError) as exc:
+            log.error("article page not built", extra={"key": record.key, "error": str(exc)})
+            self.report.failed.append(f"{record.key}: {exc}")
+            return None
+        return render_article(record, stored, self.options, self.base_url)
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def _paginated(
+        self,
+        records: Sequence[IndexRecord],
+        size: int,
+        make: Callable[[int, int, Sequence[IndexRecord]], ListPage],
+        numbers: range | None = None,
+    ) -> Output:
+        pages = max(1, math.ceil(len(records) / size))
+        for number in numbers if numbers is not None else range(1, pages + 1):
+            chunk = records[(number - 1) * size : number * size]
+            yield render_list(make(number, pages, chunk), self.options, self.base_url)
+
+    def home(self, units: Units) -> Output:
+        size = self.options.page_size
+        records = self.listings.latest(size * self.options.home_pages)
+
+        def make(number: int, pages: int, chunk: Sequence[IndexRecord]) -> ListPage:
+            return ListPage(
+                path=home_path(number),
+                heading="Latest news" if number == 1 else f"Latest news, page {number}",
+                records=chunk,
+                page=number,
+                pages=pages,
+                page_path=home_path,
+                current="home",
+                lead=number == 1,
+                intro=self.options.description if number == 1 else "",
+                note="Older stories are in the archive." if number == pages and pages > 1 else "",
+            )
+
+        yield from self._paginated(records, size, make)
+        pages = max(1, math.ceil(len(records) / size))
+        # Fewer articles than before (a prune): the home pages past the last go.
+        last = self.options.home_pages
+        yield from (Gone(page_key(home_path(n))) for n in range(pages + 1, last + 1))
+
+    def terms(self, units: Units) -> Output:
+        for unit, _ in units:
+            taxonomy, term = parse_term_unit(unit)
+            yield self.term(taxonomy, term)
+
+    def term(self, taxonomy: Taxonomy, term: str) -> Page | Gone:
+        limit = self.options.list_limit
+        records = self.listings.by_term(taxonomy, term, limit)
+        if not records:
+            return Gone(page_key(term_path(taxonomy, term)))
+        kind, phrase = TERM_KINDS[taxonomy]
+        count = len(records)
+        latest = "The latest " if count >= limit else ""
+        stories = "story" if count == 1 else "stories"
+        return render_list(
+            ListPage(
+                path=term_path(taxonomy, term),
+                heading=term,
+                kind=kind,
+                records=records,
+                intro=f"{latest}{count} {stories} {phrase} “{term}”, newest first.",
+                note="Older stories are in the archive." if count >= limit else "",
+            ),
+            self.options,
+            self.base_url,
+        )
+
+    def feeds(self, units: Units) -> Output:
+        records = self.listings.latest(self.options.feed_size)
+        yield rss_feed(records, self.options, self.base_url)
+        yield json_feed(records, self.options, self.base_url)
+
+    # --- the archive's days ----------------------------------------------------------------
+
+    def day_units(self, units: Units) -> Output:
+        for day, cursor in units:
+            yield from self.day(day, cursor)
+
+    def day(self, day: str, cursor: str) -> Output:
+        """The day's pages and sitemaps from the one that holds `cursor` (the oldest touched
+        position) on: those before it list the same articles as before, so they are neither
+        rendered nor compared. Pages and parts past the new last one are deleted."""
+        records = self.listings.by_day(day)
+        position = bisect.bisect_left([sort_key(r) for r in records], cursor)
+        size = self.options.archive_page_size
+        pages = math.ceil(len(records) / size)
+        first = position // size + 1
+        if position % size == 0 and first > 1:
+            first -= 1  # the page before gains or loses its link to this one
+        label = day_label(day)
+
+        def make(number: int, _: int, chunk: Sequence[IndexRecord]) -> ListPage:
+            return ListPage(
+                path=day_path(day, number),
+                heading=label,
+                kind="Archive",
+                records=chunk,
+                page=number,
+                pages=number + 1 if number < pages else number,
+                page_path=lambda n: day_path(day, n),
+                intro="The day's stories in the order they were published.",
+                current="archive",
+                chronological=True,
+            )
+
+        yield from self._paginated(records, size, make, range(first, pages + 1))
+        yield from self._past_last(lambda n: page_key(day_path(day, n)), max(pages, first - 1))
+
+        parts = math.ceil(len(records) / SITEMAP_URLS)
+        for part in range(position // SITEMAP_URLS + 1, parts + 1):
+            chunk = records[(part - 1) * SITEMAP_URLS : part * SITEMAP_URLS]
+            yield day_sitemap(day, part, chunk, self.base_url)
+        yield from self._past_last(lambda n: sitemap_key(day, n), parts)
+        self.days.sitemaps[day] = [sitemap_key(day, n) for n in range(1, parts + 1)]
+        if not records or {r.id for r in records} <= self.entered:
+            self.days.months.add(day[:7])  # the day is new, or now empty
+
+    def _past_last(self, key: Callable[[int], str], last: int) -> Output:
+        """Gone for the pages numbered after `last` that are stored (the first missing one
+        ends it: pages are numbered without gaps)."""
+        number = last + 1
+        while True:
+            try:
+                found = self.store.get(key(number)) is not None
+            except StorageError as exc:
+                self.report.failed.append(f"{key(number)}: {exc}")
+                return
+            if not found:
+                return
+            yield Gone(key(number))
+            number += 1
+
+
+RENDERERS: dict[str, Callable[[Renderer, Units], Output]] = {
+    ARTICLE: Renderer.articles,
+    HOME: Renderer.home,
+    TERM: Renderer.terms,
+    DAY: Renderer.day_units,
+    FEEDS: Renderer.feeds,
+}
+"""One renderer per page kind of newswire.site.plan.KINDS, by the kind's name."""
