@@ -110,11 +110,25 @@ class DirectoryStore:
             raise StorageError(f"cannot delete {path}: {exc.strerror}") from exc
 
     def keys(self, prefix: str) -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp-"):
-                key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    yield key
+        # Walk only the folder the prefix names ("tags/" → tags/), not the whole tree: the
+        # site's folders sit next to content/, which holds every article.
+        folder, _, start = prefix.rpartition("/")
+        base = os.path.join(self.root, folder) if folder else str(self.root)
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.name.startswith(start):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                for top, _, files in os.walk(entry.path):
+                    relative = Path(top).relative_to(self.root).as_posix()
+                    yield from (
+                        f"{relative}/{name}" for name in files if not name.startswith(".tmp-")
+                    )
+            elif entry.is_file() and not entry.name.startswith(".tmp-"):
+                yield f"{folder}/{entry.name}" if folder else entry.name
 
 
 SCHEMA = """

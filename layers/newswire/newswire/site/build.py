@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from newswire.leases import new_lease_owner
@@ -148,16 +149,17 @@ def _build(
     started = time.monotonic()
     report = BuildReport()
     base_url = normalize_base_url(base_url)
-    writer = Writer(store, report, workers)
-    render = Renderer(store, listings, records, options, base_url, report, plan.entered, workers)
-    writer.write(fixed_pages(options, base_url))
-    for kind in KIND_NAMES:
-        writer.write(render.render(kind, plan.of(kind)))
-    if full:
-        render.days.months.update(listings.months())
-    writer.write(_above_days(render, listings, store, base_url, full=full))
-    if full:
-        writer.write(Gone(key) for key in _stale(store, writer.seen))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        writer = Writer(store, report, pool)
+        render = Renderer(store, listings, records, options, base_url, report, pool, plan.entered)
+        writer.write(fixed_pages(options, base_url))
+        for kind in KIND_NAMES:
+            writer.write(render.render(kind, plan.of(kind)))
+        if full:
+            render.days.months.update(listings.months())
+        writer.write(_above_days(render, listings, store, base_url, full=full))
+        if full:
+            writer.write(Gone(key) for key in _stale(store, writer.seen))
     report.seconds = time.monotonic() - started
     return report
 

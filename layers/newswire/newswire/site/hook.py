@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from newswire.models import IndexRecord, RunSummary
 from newswire.ports import ArticleIndex, ContentStore, FeedQueue
-from newswire.site.plan import SitePlan, plan_changes
 
 if TYPE_CHECKING:
     from newswire.site.options import SiteOptions
+    from newswire.site.plan import SitePlan
 
 log = logging.getLogger("newswire.site")
 
@@ -37,6 +37,8 @@ def plans_of(
 ) -> Iterator[SitePlan]:
     """The plan of a change, in pieces of at most PLAN_RECORDS versions each: merged, they
     are the plan of the whole (plans merge by union)."""
+    from newswire.site.plan import plan_changes  # a run that changed nothing never needs it
+
     for start in range(0, len(changed), PLAN_RECORDS):
         yield plan_changes(changed[start : start + PLAN_RECORDS])
     for start in range(0, len(replaced), PLAN_RECORDS):
@@ -121,6 +123,7 @@ def build_from_messages(
     Raises SiteBuildFailed when the build fails or a page could not be written, so that the
     batch is delivered again."""
     from newswire.site.build import build_plan
+    from newswire.site.plan import SitePlan
 
     plan = SitePlan()
     for body in bodies:

@@ -106,9 +106,16 @@ def summary_text(markdown: str) -> str:
     return " ".join(text.split())
 
 
+@functools.cache
+def _structure_parser() -> MarkdownIt:
+    """CommonMark for looking at a body's structure (not for output): one, compiled, shared by
+    the build's threads (a parser per call cost more than the parse)."""
+    return prepared(MarkdownIt("commonmark", {"html": False}))
+
+
 def body_links(markdown: str) -> list[str]:
     """Every link target in the body, in order (to tell a bare coverage list from prose)."""
-    md = MarkdownIt("commonmark", {"html": False})
+    md = _structure_parser()
     found: list[str] = []
     for token in md.parse(markdown):
         for child in token.children or []:
@@ -119,7 +126,7 @@ def body_links(markdown: str) -> list[str]:
 
 def is_link_list(markdown: str) -> bool:
     """True when the body is only a bullet list of links (Google News' coverage list)."""
-    md = MarkdownIt("commonmark", {"html": False})
+    md = _structure_parser()
     tokens = md.parse(markdown)
     if not tokens or tokens[0].type != "bullet_list_open":
         return False

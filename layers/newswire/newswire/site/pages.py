@@ -69,6 +69,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship in the package: no stat of each file on every page.
+        auto_reload=False,
     )
 
 
@@ -151,6 +153,23 @@ def entry_view(record: IndexRecord, options: SiteOptions) -> dict[str, Any]:
     }
 
 
+ENTRY_CACHE = 20_000
+"""Rendered list entries kept (about 1 KB each): an article is on the home pages, its day and
+each of its terms' pages, so a full build renders each entry once per folder depth instead."""
+
+
+@functools.lru_cache(maxsize=ENTRY_CACHE)
+def entry_html(record: IndexRecord, options: SiteOptions, up: str) -> Markup:
+    """One list entry, rendered for a page `up` ("../" per folder) below the site root: its
+    links are relative, so pages at the same depth share the bytes."""
+    html = (
+        environment()
+        .get_template("_entry.html")
+        .render(entry=entry_view(record, options), url=lambda target: up + target or "./")
+    )
+    return Markup(html)  # noqa: S704 - the autoescaped template's output
+
+
 @dataclass(frozen=True)
 class ListPage:
     """One page of a list: home, a term, or a month."""
@@ -212,7 +231,7 @@ def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
         kind=spec.kind,
         intro=spec.intro,
         note=spec.note,
-        entries=[entry_view(r, options) for r in spec.records],
+        entries=[entry_html(r, options, "../" * here.count("/")) for r in spec.records],
         page=spec.page,
         pages=spec.pages,
         page_path=spec.page_path,

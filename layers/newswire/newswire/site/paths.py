@@ -8,6 +8,7 @@ link, Open Graph tags, feeds and sitemaps use absolute URLs, built from the site
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Final
@@ -48,6 +49,7 @@ def article_path_of_key(content_key: str) -> str:
     return f"articles/{key.section}/{key.year}/{key.month}/{key.slug}/"
 
 
+@functools.lru_cache(maxsize=65_536)
 def term_slug(term: str) -> str:
     """A term's URL segment: the term itself when it is already URL-clean ("war",
     "aljazeera.com"), else its slug plus a digest of the exact term, so that two terms with the

@@ -12,7 +12,7 @@ import bisect
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from newswire.models import IndexRecord, Taxonomy
@@ -66,8 +66,8 @@ class Renderer:
     options: SiteOptions
     base_url: str
     report: BuildReport
+    pool: Executor
     entered: frozenset[str] = frozenset()
-    workers: int = 8
     days: DayOutcome = field(default_factory=DayOutcome)
 
     def render(self, kind: str, units: Units) -> Output:
@@ -88,9 +88,7 @@ class Renderer:
                 shown.append(record)
         for start in range(0, len(shown), WRITE_BATCH):
             batch = shown[start : start + WRITE_BATCH]
-            with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(batch)))) as pool:
-                pages = list(pool.map(self._article, batch))
-            yield from (page for page in pages if page is not None)
+            yield from (page for page in self.pool.map(self._article, batch) if page is not None)
 
     def _article(self, record: IndexRecord) -> Page | None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from newswire.ports import ContentStore, StorageError
@@ -52,13 +52,13 @@ class BuildReport:
 
 
 class Writer:
-    """Writes pages whose bytes changed and deletes gone ones, a batch at a time on a few
+    """Writes pages whose bytes changed and deletes gone ones, a batch at a time on the build's
     threads (S3 round trips)."""
 
-    def __init__(self, store: ContentStore, report: BuildReport, workers: int) -> None:
+    def __init__(self, store: ContentStore, report: BuildReport, pool: Executor) -> None:
         self.store = store
         self.report = report
-        self.workers = max(1, workers)
+        self.pool = pool
         self.seen: set[str] = set()
         """Every key this writer was given a page for (the full build's record of the site)."""
 
@@ -96,15 +96,14 @@ class Writer:
     def _flush(self, batch: Sequence[Page | Gone]) -> None:
         if not batch:
             return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(batch))) as pool:
-            for key, outcome, size, error in pool.map(self._apply, batch):
-                if error is not None:
-                    log.error("site page not written", extra={"key": key, "error": error})
-                    self.report.failed.append(f"{key}: {error}")
-                elif outcome == "written":
-                    self.report.written.append(key)
-                    self.report.bytes_written += size
-                elif outcome == "deleted":
-                    self.report.deleted.append(key)
-                elif outcome == "unchanged":
-                    self.report.unchanged += 1
+        for key, outcome, size, error in self.pool.map(self._apply, batch):
+            if error is not None:
+                log.error("site page not written", extra={"key": key, "error": error})
+                self.report.failed.append(f"{key}: {error}")
+            elif outcome == "written":
+                self.report.written.append(key)
+                self.report.bytes_written += size
+            elif outcome == "deleted":
+                self.report.deleted.append(key)
+            elif outcome == "unchanged":
+                self.report.unchanged += 1
