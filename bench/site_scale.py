@@ -41,12 +41,55 @@ from newswire.slugs import content_key
 SMALL_MONTH, LARGE_MONTH, FULL_SITE, NEW_ARTICLES = 1_000, 20_000, 10_000, 5
 MONTH_START = datetime(2026, 1, 1, tzinfo=UTC)
 BASE_URL = "https://news.example.org/"
-WORDS = (
-    "ceasefire talks resume strikes front minister parliament budget reform election results "
-    "protesters capital bank rates inflation markets storm floods coast wildfire drought harvest "
-    "summit climate trade tariffs ports strike workers wages hospital vaccine scientists river "
-    "shipwreck museum festival harbour ferry council bridge railway airport energy grid solar"
-).split()
+WORDS = [
+    "ceasefire",
+    "talks",
+    "resume",
+    "strikes",
+    "front",
+    "minister",
+    "parliament",
+    "budget",
+    "reform",
+    "election",
+    "results",
+    "protesters",
+    "capital",
+    "bank",
+    "rates",
+    "inflation",
+    "markets",
+    "storm",
+    "floods",
+    "coast",
+    "wildfire",
+    "drought",
+    "harvest",
+    "summit",
+    "climate",
+    "trade",
+    "tariffs",
+    "ports",
+    "strike",
+    "workers",
+    "wages",
+    "hospital",
+    "vaccine",
+    "scientists",
+    "river",
+    "shipwreck",
+    "museum",
+    "festival",
+    "harbour",
+    "ferry",
+    "council",
+    "bridge",
+    "railway",
+    "airport",
+    "energy",
+    "grid",
+    "solar",
+]
 TAGS = WORDS[:40]
 CATEGORIES = ("World", "Politics", "Business", "Science", "Local news", "Sport")
 PUBLISHERS = tuple(f"Publisher {n}" for n in range(30))
@@ -176,12 +219,15 @@ def incremental(work: Path, size: int, seed: int) -> tuple[Measured, float]:
     index.close()
 
     def build(store: CountingStore, index: CountingIndex) -> BuildReport:
-        return build_site(added, store, index, base_url=BASE_URL, options=SiteOptions())  # type: ignore[arg-type]
+        return build_site(added, store, index, base_url=BASE_URL, options=SiteOptions())
 
     return measure(root, build), full_seconds
 
 
-HUGO_CONFIG = 'baseURL = "https://news.example.org/"\ntitle = "bench"\n[taxonomies]\n  tag = "tags"\n  category = "categories"\n  publisher = "publisher"\n'
+HUGO_CONFIG = (
+    'baseURL = "https://news.example.org/"\ntitle = "bench"\n[taxonomies]\n'
+    '  tag = "tags"\n  category = "categories"\n  publisher = "publisher"\n'
+)
 
 
 def hugo_binary() -> str | None:
@@ -198,7 +244,9 @@ def full_against_hugo(work: Path, seed: int) -> dict[str, Any]:
     report = build_full_site(store, index, base_url=BASE_URL, options=SiteOptions())
     ours = time.perf_counter() - started
     index.close()
-    out: dict[str, Any] = {"newswire_s": ours, "written": len(report.written), "failed": report.failed[:3]}
+    out: dict[str, Any] = {
+        "newswire_s": ours, "written": len(report.written), "failed": report.failed[:3]
+    }  # fmt: skip
     hugo = hugo_binary()
     if hugo is None:
         return out
@@ -226,10 +274,10 @@ def no_op(work: Path) -> tuple[Measured, Measured]:
     root = work / f"f8-month-{LARGE_MONTH}"
 
     def nothing(store: CountingStore, index: CountingIndex) -> BuildReport:
-        return build_site([], store, index, base_url=BASE_URL)  # type: ignore[arg-type]
+        return build_site([], store, index, base_url=BASE_URL)
 
     def lists(store: CountingStore, index: CountingIndex) -> BuildReport:
-        return build_plan(lists_plan(), store, index, base_url=BASE_URL)  # type: ignore[arg-type]
+        return build_plan(lists_plan(), store, index, base_url=BASE_URL)
 
     return measure(root, nothing), measure(root, lists)
 
