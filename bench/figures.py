@@ -1,5 +1,5 @@
-"""The figures of `make bench`, by key: issue 7's (1-6) and issue 13's (7). Each figure's
-harness is its own module; what they share is bench.common."""
+"""The figures of `make bench`, by key: issue 7's (1-6), issue 13's (7) and issue 14's site
+figures (8). Each figure's harness is its own module; what they share is bench.common."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bench.cpu import figure_5
 from bench.first_run import figure_1
 from bench.latency import figure_4
 from bench.moving import figure_7
+from bench.site_scale import figure_8
 
 __all__ = ["FIGURES", "MISS", "QUICK", "Config", "Figure"]
 
@@ -23,4 +24,5 @@ FIGURES: dict[str, Callable[[Config, Path], list[Figure]]] = {
     "5": lambda cfg, work: [figure_5(cfg, work)],
     "6": lambda cfg, work: [figure_6(cfg, work)],
     "7": lambda cfg, work: [figure_7(cfg, work)],
+    "8": lambda cfg, work: [figure_8(cfg, work)],
 }

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure
+from bench.common import Config, Figure
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.decide import index_record
 from newswire.models import Article, IndexRecord
@@ -282,9 +282,9 @@ def no_op(work: Path) -> tuple[Measured, Measured]:
     return measure(root, nothing), measure(root, lists)
 
 
-def figure_8(cfg: Any, work: Path) -> Figure:
+def figure_8(cfg: Config, work: Path) -> Figure:
     fig = Figure(8, "Site work proportional to change (issue 14)")
-    seed = int(cfg.seed)
+    seed = cfg.seed
     small, small_full = incremental(work, SMALL_MONTH, seed)
     large, large_full = incremental(work, LARGE_MONTH, seed)
     for m in (small, large):

@@ -71,15 +71,18 @@ def test_a_failed_site_build_raises_an_alarm() -> None:
     assert properties["Namespace"] == namespace
     assert properties["MetricName"] == "SiteBuildFailed"
     # Exactly the dimensions Powertools publishes the metric with (CloudWatch matches them
-    # exactly), as for FeedsFailing24h.
-    dimensions = [[d["Name"] for d in properties["Dimensions"]]]
-    assert dimensions == emf_dimensions(namespace, service)
-    assert properties["Dimensions"] == [{"Name": "service", "Value": service}]
+    # exactly), as for FeedsFailing24h: the service, which is the stack's name.
+    assert service == {"Ref": "AWS::StackName"}
+    (published,) = emf_dimensions(namespace, "news")
+    assert properties["Dimensions"] == [{"Name": name, "Value": service} for name in published]
     assert properties["Statistic"] == "Sum"
     assert properties["Threshold"] == 0
     assert properties["ComparisonOperator"] == "GreaterThanThreshold"
     assert properties["EvaluationPeriods"] == 1
     assert properties["AlarmActions"] == properties["OKActions"] == ALARM_ACTIONS
+    # ...and the site function does publish it.
+    handler = (REPO / "functions" / "site" / "app.py").read_text(encoding="utf-8")
+    assert 'name="SiteBuildFailed"' in handler
 
 
 def test_the_site_function_folder_holds_its_handler() -> None:

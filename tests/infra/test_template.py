@@ -111,6 +111,7 @@ GRANTS: dict[str, dict[str, list[Any]]] = {
         # writes nothing to the table (no lease: reserved concurrency 1 serializes builds).
         "s3:GetObject": [BUCKET_OBJECTS],
         "s3:PutObject": [BUCKET_OBJECTS],
+        "s3:PutObjectTagging": [BUCKET_OBJECTS],
         "s3:DeleteObject": [BUCKET_OBJECTS],
         "s3:ListBucket": [arn_of("ContentBucket")],
         "dynamodb:BatchGetItem": [arn_of("IndexTable")],
