@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from newswire.site.paths import page_key, term_path
 from tests.conftest import DATA, MotoServer, create_index_table, run_newswire
 
 pytestmark = pytest.mark.e2e
@@ -146,6 +147,9 @@ def test_a_hidden_article_stays_hidden_across_runs_and_reindex(
     markdown = [k for k in mentions(backend, HIDDEN_SLUG) if k.startswith("content/")]
     assert mentions(backend, HIDDEN_SLUG) == markdown  # no site page names it any more
     assert b"\ndraft: true\n" in backend.files()[markdown[0]]
+    # Its publisher has no other article: that publisher's page is deleted, not left empty.
+    publisher = page_key(term_path("publisher", "Ukrinform"))
+    assert publisher not in backend.files()
 
     # The feed carries it again, changed: it stays as it was, hidden.
     edited = changed_feed(tmp_path, b"131 clashes on front line", b"132 clashes on front line")
@@ -168,6 +172,7 @@ def test_a_hidden_article_stays_hidden_across_runs_and_reindex(
     assert b"\ndraft: false\n" in backend.files()[markdown[0]]
     assert any(k.startswith("articles/") for k in mentions(backend, HIDDEN_SLUG))
     assert HIDDEN_SLUG.encode() in backend.files()["index.html"]
+    assert HIDDEN_SLUG.encode() in backend.files()[publisher]
 
 
 def test_delete_removes_an_article_that_a_feed_may_bring_back(
