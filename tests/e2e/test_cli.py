@@ -77,6 +77,25 @@ def test_run_ingests_a_local_file_and_prints_the_summary(tmp_path: Path) -> None
     assert (site / "newswire.sqlite3").is_file()
 
 
+def test_language_option_sets_the_language_of_command_line_feeds(tmp_path: Path) -> None:
+    """The fixture declares en-US: --language overrides it, as a feed's configuration does."""
+    site = tmp_path / "site"
+
+    done = newswire(
+        "run", "--no-site", "--site-dir", site, "--language", "de-AT", GOOGLE_NEWS, cwd=tmp_path
+    )
+    bad = newswire(
+        "run", "--no-site", "--site-dir", site, "--language", "x", GOOGLE_NEWS, cwd=tmp_path
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    languages = {parse_markdown(body)[0]["language"] for body in markdown_files(site).values()}
+    assert languages == {"de"}
+    assert bad.returncode == 2
+    assert "'x' is not a language tag" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_second_run_reports_nothing_new_and_writes_nothing(tmp_path: Path) -> None:
     site = tmp_path / "site"
     first = newswire("run", "--site-dir", site, GOOGLE_NEWS, cwd=tmp_path)

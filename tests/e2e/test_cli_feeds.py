@@ -101,6 +101,7 @@ def test_add_names_a_feed_from_its_url_and_creates_a_missing_file(tmp_path: Path
         (["add", "https://news.example/world.rss"], "is configured already, as 'world'"),
         (["add", "https://x.example/", "--section", "Not A Section"], "field 'section'"),
         (["add", "https://x.example/", "--max-items", "0"], "must be 1 or more"),
+        (["add", "https://x.example/", "--language", "german"], "'german' is not a language tag"),
         (["remove", "nope"], "no feed named 'nope' (configured: world, tech)"),
         (["check", "nope"], "no feed named 'nope' in feeds.yaml (configured: world, tech)"),
     ],
@@ -115,6 +116,19 @@ def test_bad_edits_are_one_line_exit_2_and_leave_the_file_alone(
     assert reason in one_line_error(done, 2)
     assert path.read_text(encoding="utf-8") == ORIGINAL
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.yaml"]
+
+
+def test_add_writes_the_language_as_a_normalised_tag(tmp_path: Path) -> None:
+    path = feeds_file(tmp_path)
+
+    done = run_newswire(
+        "feeds", "add", "https://br.example/rss", "--language", "pt_BR", cwd=tmp_path
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "    language: pt-br\n" in path.read_text(encoding="utf-8")
+    new = load_config(path).feeds[-1]
+    assert (new.language, new.default_language) == ("pt-br", "en")
 
 
 def test_removing_the_last_feed_is_refused(tmp_path: Path) -> None:

@@ -41,8 +41,7 @@ CASES = {
     "ukrainian-feed": FeedConfig(
         url="https://novyny.example.ua/rss",
         name="novyny-poltava",
-        section="ukraine",
-        language="uk",
+        section="ukraine",  # no language: the feed's <language>uk</language> says it
     ),
 }
 

@@ -150,6 +150,7 @@ def test_read_page_gives_back_every_value_the_writer_wrote() -> None:
             ),
             id=article.id,
             body=article.body,
+            language="en",
         )
 
 

@@ -20,6 +20,7 @@ from slugify import slugify
 
 from newswire.enrich import EnrichOptions
 from newswire.filters import FilterError, ItemFilter, compile_rules
+from newswire.language import DEFAULT_LANGUAGE, normalize_language
 from newswire.models import FeedConfig
 
 SECTION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -33,6 +34,7 @@ FEED_KEYS = {
     "max_items",
     "enabled",
     "language",
+    "default_language",
     "include",
     "exclude",
 }
@@ -79,7 +81,13 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
     if not isinstance(raw_feeds, list) or not raw_feeds:
         raise ConfigError(f"{source}: 'feeds' must be a non-empty list")
     base = _filters(defaults, where=f"{source}: defaults")
-    defaults = {k: v for k, v in defaults.items() if k not in FILTER_KEYS}
+    # The defaults' language is the fallback of every feed, not a setting that overrides what
+    # a feed declares: a German feed in an English config still gets German stop words.
+    defaults = {
+        ("default_language" if k == "language" else k): v
+        for k, v in defaults.items()
+        if k not in FILTER_KEYS
+    }
     feeds = tuple(
         feed_from_mapping(
             {**defaults, **_mapping(raw, source, i)}, where=f"{source}: feed #{i + 1}", base=base
@@ -208,9 +216,10 @@ def feed_from_mapping(
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise fail("enabled", "must be true or false")
-    language = raw.get("language", "en")
-    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
-        raise fail("language", "must be a two-letter ISO 639-1 code such as 'en' or 'uk'")
+    language = _language(raw.get("language"), "language", fail)
+    default_language = _language(
+        raw.get("default_language", DEFAULT_LANGUAGE), "default_language", fail
+    )
     return FeedConfig(
         url=url,
         name=name,
@@ -220,8 +229,18 @@ def feed_from_mapping(
         max_items=max_items,
         enabled=enabled,
         language=language,
+        default_language=default_language or DEFAULT_LANGUAGE,
         filters=_filters(raw, where=where, base=base),
     )
+
+
+def _language(value: object, field: str, fail: Any) -> str | None:
+    if value is None:
+        return None
+    language = normalize_language(value)
+    if language is None:
+        raise fail(field, "must be a language tag such as 'en', 'de', 'uk' or 'pt-BR'")
+    return language
 
 
 def _strings(value: object, field: str, fail: Any) -> tuple[str, ...]:
@@ -263,10 +282,15 @@ def default_feed_name(url: str) -> str:
     return slugify(base, max_length=60, word_boundary=True) or "feed"
 
 
-def feeds_from_urls(urls: Iterable[str], *, section: str = "news") -> tuple[FeedConfig, ...]:
-    """Feeds given on the command line or in an event: URLs or paths, default settings."""
+def feeds_from_urls(
+    urls: Iterable[str], *, section: str = "news", language: str | None = None
+) -> tuple[FeedConfig, ...]:
+    """Feeds given on the command line or in an event: URLs or paths, default settings (and
+    the language, when given, of all of them)."""
+    extra = {"language": language} if language is not None else {}
     feeds = tuple(
-        feed_from_mapping({"url": u, "section": section}, where=f"feed {u!r}") for u in urls
+        feed_from_mapping({"url": u, "section": section, **extra}, where=f"feed {u!r}")
+        for u in urls
     )
     _check_unique_names(feeds, "command line")
     return feeds
@@ -283,5 +307,6 @@ def feed_to_mapping(feed: FeedConfig) -> dict[str, Any]:
         "max_items": feed.max_items,
         "enabled": feed.enabled,
         "language": feed.language,
+        "default_language": feed.default_language,
         **feed.filters.as_mapping(),
     }

@@ -297,7 +297,7 @@ def fingerprint_salt(feed: FeedConfig, fetched: Fetched) -> bytes:
     every item once more)."""
     settings = [
         __version__, feed.url, feed.feed_id, feed.section, list(feed.categories),
-        list(feed.tags), feed.language, fetched.url, fetched.content_type,
+        list(feed.tags), feed.language, feed.default_language, fetched.url, fetched.content_type,
     ]  # fmt: skip
     return json.dumps(settings, ensure_ascii=False).encode("utf-8")
 

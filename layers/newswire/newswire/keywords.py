@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from stop_words import get_stop_words
 
+from newswire.language import primary
+
 LANGUAGES = {
     "ar": "arabic", "bg": "bulgarian", "ca": "catalan", "cs": "czech", "da": "danish",
     "de": "german", "el": "greek", "en": "english", "es": "spanish", "fa": "persian",
@@ -69,7 +71,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 def stop_words(language: str) -> frozenset[str]:
     """The feed language's stop words plus English ones (headlines mix in English names)."""
     words = set(get_stop_words("english")) | NEWSROOM_NOISE
-    name = LANGUAGES.get(language)
+    name = LANGUAGES.get(primary(language))
     if name and name != "english":
         words |= set(get_stop_words(name))
     return frozenset(w.lower() for w in words)

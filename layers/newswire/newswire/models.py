@@ -59,7 +59,11 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     max_items: int = 100
     enabled: bool = True
-    language: str = "en"
+    language: str | None = None
+    """The feed's configured language (newswire.language's tag); None: what the feed declares."""
+    default_language: str = "en"
+    """The language of the feed's articles when neither the configuration nor the feed (nor a
+    Google News URL's `hl`) says."""
     filters: ItemFilter = field(default_factory=ItemFilter)
     """include/exclude rules: which normalized items this feed keeps."""
 
@@ -163,6 +167,8 @@ class Article:
     related: tuple[RelatedLink, ...] = ()
     lastmod: datetime | None = None
     draft: bool = False
+    language: str = "en"
+    """newswire.language's tag: what the article is written in (the page's lang and dir)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,7 @@ class StoredPage:
     related: tuple[RelatedLink, ...] = ()
     id: str | None = None
     body: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from newswire import googlenews
 from newswire.decide import content_hash
 from newswire.keywords import cap_term, cap_terms, extract_tags
+from newswire.language import article_language
 from newswire.markdown import (
     escape_markdown,
     first_image_src,
@@ -189,6 +190,9 @@ def _related_text(related: tuple[RelatedLink, ...]) -> str:
 
 def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -> Article:
     article_id, guid = article_identity(entry, feed.url)
+    language = article_language(
+        entry, configured=feed.language, feed_url=feed.url, default=feed.default_language
+    )
     link = safe_url(str(entry.get("link") or "")) or ""
     source = entry.get("source") or {}
     named_publisher = clean_line(str(source.get("title") or ""))
@@ -237,7 +241,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     tags = extract_tags(
         title,
         full_text if not google else " ".join(r.title for r in related),
-        language=feed.language,
+        language=language,
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
     )
@@ -271,4 +275,5 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         publisher_url=publisher_url,
         url_original=url_original,
         related=related,
+        language=language,
     )

@@ -124,6 +124,7 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
         raise ParseError(_not_a_feed(fetched, None))
     feed = _replace_surrogates(result.feed)
     _replace_surrogates(result.entries)
+    _inherit_language(result.entries, feed.get("language"))
     return ParsedFeed(
         title=clean_line(str(feed.get("title", ""))),
         link=feed.get("link"),
@@ -132,6 +133,17 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
         entries=tuple(result.entries),
         warnings=tuple(warnings),
     )
+
+
+def _inherit_language(entries: list[Any], language: object) -> None:
+    """The channel's `<language>`/`dc:language` on every entry without one of its own, as XML
+    inheritance reads it: feedparser keeps an item's own `dc:language` on the entry but
+    leaves the channel's on the feed, where normalize (which sees one entry) cannot read it."""
+    if not isinstance(language, str) or not language.strip():
+        return
+    for entry in entries:
+        if not entry.get("language"):
+            dict.__setitem__(entry, "language", language)
 
 
 def _not_a_feed(fetched: Fetched, problem: object) -> str:

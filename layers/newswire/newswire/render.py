@@ -15,7 +15,8 @@ FRONT_MATTER_KEYS = (
     "title", "date", "description", "summary", "slug", "image", "link", "source", "categories",
     "tags", "draft",
     # newswire's own:
-    "lastmod", "publisher", "publisher_url", "url_original", "guid", "feed", "related", "id",
+    "lastmod", "language", "publisher", "publisher_url", "url_original", "guid", "feed",
+    "related", "id",
 )  # fmt: skip
 
 
@@ -97,6 +98,7 @@ def front_matter(article: Article) -> dict[str, Any]:
         "tags": list(article.tags),
         "draft": article.draft,
         "lastmod": _timestamp(article.lastmod),
+        "language": article.language,
         "publisher": article.publisher,
         "publisher_url": article.publisher_url,
         "url_original": article.url_original,
@@ -202,4 +204,5 @@ def read_page(data: bytes) -> StoredPage:
         related=_related(meta.get("related")),
         id=None if meta.get("id") is None else str(meta["id"]),
         body=body,
+        language=_text(meta.get("language")),
     )

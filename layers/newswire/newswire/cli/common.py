@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from newswire.bootstrap import INDEX_FILE, Settings
 from newswire.config import DURATION, ConfigError, parse_duration
+from newswire.language import normalize_language
 
 if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -62,6 +63,13 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more (got {number})")
     return number
+
+
+def language_tag(value: str) -> str:
+    language = normalize_language(value)
+    if language is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a language tag such as en, de or pt-BR")
+    return language
 
 
 def duration(value: str) -> timedelta:

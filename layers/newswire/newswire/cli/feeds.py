@@ -20,6 +20,7 @@ from newswire.cli.common import (
     add_command,
     backend_options,
     examples,
+    language_tag,
     positive_int,
 )
 from newswire.cli.feedsfile import FeedsFile
@@ -72,7 +73,9 @@ def add_feeds_command(commands: Commands) -> None:
     add.add_argument("--tag", action="append", dest="tags", metavar="TAG",
                      help="a tag put first on its articles (repeatable)")  # fmt: skip
     add.add_argument("--max-items", type=positive_int, help="entries read per fetch")
-    add.add_argument("--language", help="two-letter language of its stop words")
+    add.add_argument("--language", type=language_tag, metavar="TAG",
+                     help="its articles' language (e.g. de, uk, pt-BR; default: what the "
+                     "feed declares)")  # fmt: skip
     _config_option(add, what="to edit")
     add.set_defaults(handler=cmd_feeds_add)
 

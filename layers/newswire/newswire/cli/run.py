@@ -17,6 +17,7 @@ from newswire.cli.common import (
     Commands,
     backend_options,
     examples,
+    language_tag,
     positive_int,
     settings_from,
 )
@@ -52,6 +53,11 @@ def add_run_command(commands: Commands) -> None:
     run.add_argument(
         "--section", default="news", help="section for FEEDs given on the command line"
     )
+    run.add_argument(
+        "--language", type=language_tag, default=None, metavar="TAG",
+        help="language of the FEEDs given on the command line (e.g. de, uk, pt-BR; default: "
+        "what each feed declares, else English)",
+    )  # fmt: skip
     run.add_argument(
         "--workers", type=positive_int, default=32, help="feeds fetched at once (default: 32)"
     )
@@ -139,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     enrich = EnrichOptions()
     config_path = args.config or DEFAULT_CONFIG
     if args.feeds:
-        feeds = feeds_from_urls(args.feeds, section=args.section)
+        feeds = feeds_from_urls(args.feeds, section=args.section, language=args.language)
         # The feeds file's allow_hosts are the user's standing permission: they hold for
         # feeds named on the command line too (an explicit -c must exist; ./feeds.yaml may not).
         if args.config is not None or config_path.exists():
