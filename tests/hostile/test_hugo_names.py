@@ -122,10 +122,16 @@ def test_an_index_headline_does_not_hide_its_month(
 @pytest.mark.parametrize("word", [LONG_WORD, CYRILLIC_WORD, CJK_WORD, DOTTED_I])
 def test_a_huge_word_makes_a_capped_tag(word: str) -> None:
     article = normalize_entry(entry(f"{word} flood {word}", summary=word), FEED, now=NOW)
-    assert article.tags, "the title's words should still give tags"
+    if word == CJK_WORD:  # a script without spaces is left untagged rather than cut
+        assert article.tags == ()
+    else:
+        assert article.tags, "the title's words should still give tags"
     for term in terms(article):
         assert_fits_a_file_name(term)
-    if word != DOTTED_I:  # lower-cased, "i̇" has a combining mark: no word of 3 letters
+    if word not in (
+        DOTTED_I,
+        CJK_WORD,
+    ):  # lower-cased, "i̇" has a combining mark: no word of 3 letters
         assert any(word.lower().startswith(tag) for tag in article.tags)
 
 

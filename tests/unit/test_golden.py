@@ -43,6 +43,23 @@ CASES = {
         name="novyny-poltava",
         section="ukraine",  # no language: the feed's <language>uk</language> says it
     ),
+    # No language configured for these either: <language>de</language>, and Google News'
+    # <language>ar</language> / <language>ja</language> (hl=ar, hl=ja) say it.
+    "german-feed": FeedConfig(
+        url="https://stadtanzeiger.example.de/rss", name="stadtanzeiger", section="hamburg"
+    ),
+    "google-news-arabic": FeedConfig(
+        url="https://news.google.com/rss/topics/CAAqJggKIiBDQkFTRWdvSUwyMHZNRGx1YlY4U0FtRnlHZ0pGUnlnQVAB"
+        "?hl=ar&gl=EG&ceid=EG:ar",
+        name="google-news-world-ar",
+        section="alam",
+    ),
+    "google-news-japanese": FeedConfig(
+        url="https://news.google.com/rss/topics/CAAqIQgKIhtDQkFTRGdvSUwyMHZNRE5mTTJRU0FtcGhLQUFQAQ"
+        "?hl=ja&gl=JP&ceid=JP:ja",
+        name="google-news-japan",
+        section="nihon",
+    ),
 }
 
 

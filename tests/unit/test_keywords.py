@@ -17,7 +17,7 @@ def test_configured_tags_come_first_and_limit_applies() -> None:
         "alpha beta gamma delta epsilon zeta theta iota kappa", "", configured=["World"]
     )
     assert tags[0] == "world"
-    assert len(tags) == 8
+    assert len(tags) == 6
 
 
 def test_title_words_outrank_text_words() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
+import Stemmer
 from stop_words import get_stop_words
 
+from newswire.fillers import FILLERS
 from newswire.language import primary
 
 LANGUAGES = {
@@ -18,44 +21,28 @@ LANGUAGES = {
     "pt": "portuguese", "ro": "romanian", "ru": "russian", "sk": "slovak", "sv": "swedish",
     "tr": "turkish", "uk": "ukrainian", "vi": "vietnamese",
 }  # fmt: skip
-# Words that stop-word lists keep but that say nothing about a news story.
-NEWSROOM_NOISE = frozenset(
-    [
-        "says",
-        "said",
-        "say",
-        "new",
-        "news",
-        "update",
-        "updates",
-        "live",
-        "latest",
-        "report",
-        "reports",
-        "day",
-        "days",
-        "week",
-        "today",
-        "list",
-        "key",
-        "year",
-        "years",
-        "time",
-        "first",
-        "last",
-        "video",
-        "watch",
-        "photos",
-        "breaking",
-        "amid",
-        "via",
-        "just",
-        "get",
-    ]
-)
+# Snowball stemmers (PyStemmer) by primary subtag: they fold a word's inflections ("reopens",
+# "reopened") into one tag. Ukrainian has none; the Russian one would mangle it, so Ukrainian
+# words stay as written.
+STEMMERS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
+    "el": "greek", "en": "english", "es": "spanish", "et": "estonian", "eu": "basque",
+    "fa": "persian", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "nb": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "sv": "swedish",
+    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+# Languages whose orthography capitalises every noun: there a lower-case word (a verb, an
+# adjective) is never a tag a person would choose.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 TITLE_WEIGHT = 3
+# A word written with a capital inside a sentence is a name (or, in German, a noun): a person
+# choosing tags reaches for those first.
+NAME_BONUS = 2
 MIN_LENGTH = 3
-MAX_TAGS = 8
+# "About six": enough to place a story, few enough that a tag page gathers several articles.
+MAX_TAGS = 6
 # Hugo makes a directory (or, with uglyURLs, a file plus ".html") of every tag, category and
 # any other taxonomy term, and a name longer than the 255-byte file-name limit fails the whole
 # build. Hugo lower-cases the name (which can lengthen it: "İ" is 2 bytes, "i̇" 3) and may
@@ -65,26 +52,231 @@ MAX_TERM_CHARS = 64
 MAX_TERM_BYTES = 80
 # Letters only (so numbers and "1,407" never become tags), with inner apostrophes kept.
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Scripts written without spaces between words (Japanese kana and kanji, Chinese, Thai, Lao,
+# Khmer, Myanmar): without a dictionary-based segmenter a run of them is a phrase, not a word,
+# and cutting it at punctuation gives fragments ("の地震"). Such runs are left untagged; Latin
+# words inside them ("AI", "NHK") still count.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+"
+)
+_SENTENCE_END = frozenset(".!?:;…。！？")
+ACRONYM_MAX = 5
+MAX_NAME_WORDS = 3
 
 
 @lru_cache(maxsize=64)
-def stop_words(language: str) -> frozenset[str]:
-    """The feed language's stop words plus English ones (headlines mix in English names)."""
-    words = set(get_stop_words("english")) | NEWSROOM_NOISE
+def function_words(language: str) -> frozenset[str]:
+    """The stop-word list of the language, plus English's (headlines mix in English names),
+    lower-case: articles, pronouns, prepositions. They never begin or continue a name."""
+    words = set(get_stop_words("english"))
     name = LANGUAGES.get(primary(language))
     if name and name != "english":
         words |= set(get_stop_words(name))
     return frozenset(w.lower() for w in words)
 
 
+@lru_cache(maxsize=64)
+def stop_words(language: str) -> frozenset[str]:
+    """function_words and the headline filler of the language and of English
+    (newswire.fillers): what is never a tag on its own."""
+    fillers = FILLERS["en"] | FILLERS.get(primary(language), frozenset())
+    return function_words(language) | {w.lower() for w in fillers}
+
+
+@lru_cache(maxsize=64)
+def _stemmer(language: str) -> Stemmer.Stemmer | None:
+    name = STEMMERS.get(primary(language))
+    return Stemmer.Stemmer(name) if name else None
+
+
+@lru_cache(maxsize=64)
+def _stopped_stems(language: str) -> frozenset[str]:
+    """The stems of the stop words and filler, so that every inflection of a filler verb
+    ("lifted" for "lift") is dropped too."""
+    stemmer = _stemmer(language)
+    words = stop_words(language)
+    return frozenset(stemmer.stemWords(sorted(words))) if stemmer else words
+
+
 def words(text: str) -> list[str]:
-    found = []
-    for match in _WORD.finditer(text.lower()):
+    """The words of `text`, lower-case, possessive "'s" dropped (the publisher exclusion)."""
+    return [token.word.lower() for token in _tokens(text)]
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str
+    """As written, possessive "'s" dropped."""
+    starts_sentence: bool
+    follows_space: bool
+    """Only whitespace separates it from the word before (no punctuation): a name goes on."""
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The words of `text` outside unspaced runs, with what a name's detection needs."""
+    found: list[_Token] = []
+    text = _UNSPACED.sub(" . ", text) if _UNSPACED.search(text) else text
+    position = 0
+    for match in _WORD.finditer(text):
         word = match.group(0)
-        for suffix in ("'s", "’s"):
+        for suffix in ("'s", "’s", "'S", "’S"):
             word = word.removesuffix(suffix)
-        found.append(word)
+        gap = text[position : match.start()].strip()
+        start = not found or (gap != "" and gap[-1] in _SENTENCE_END)
+        found.append(_Token(word, start, bool(found) and gap == ""))
+        position = match.end()
     return found
+
+
+def _is_acronym(word: str, shouting: bool = False) -> bool:
+    """EU, UK, NATO, ЄС: all capitals, short. Not in a text written in capitals throughout."""
+    return not shouting and 2 <= len(word) <= ACRONYM_MAX and word.isupper()
+
+
+def _capitals(tokens: list[_Token]) -> tuple[bool, bool]:
+    """(shouting, title case): whether most words are written in capitals, or most longer
+    ones begin with one (a headline style in which a capital says nothing about a name)."""
+    cased = [t.word for t in tokens if len(t.word) > 1 and t.word.lower() != t.word.upper()]
+    shouting = len(cased) >= 3 and sum(w.isupper() for w in cased) * 2 > len(cased)
+    longer = [w for w in cased if len(w) >= 4]
+    capital = sum(w[0].isupper() for w in longer)
+    return shouting, len(longer) >= 3 and capital * 5 >= len(longer) * 3
+
+
+def _names(tokens: list[_Token], function: frozenset[str]) -> dict[int, int]:
+    """Runs of two or three capitalised words inside a sentence ("Met Office", "Baltic Sea",
+    "Hamburgische Bürgerschaft"): the index of each run's first token and the run's length.
+    A sentence's first word is never part of one: its capital says nothing."""
+    runs: dict[int, int] = {}
+    i = 0
+    while i < len(tokens):
+        j = i
+        while (
+            j < len(tokens)
+            and _name_word(tokens[j].word, function)
+            and not tokens[j].starts_sentence
+            and (j == i or tokens[j].follows_space)
+        ):
+            j += 1
+        if 2 <= j - i <= MAX_NAME_WORDS:
+            runs[i] = j - i
+        i = max(j, i + 1)
+    return runs
+
+
+def _name_word(word: str, stop: frozenset[str]) -> bool:
+    return word[:1].isupper() and not word.isupper() and word.lower() not in stop
+
+
+def extract_tags(
+    title: str,
+    text: str,
+    *,
+    language: str = "en",
+    exclude: Iterable[str] = (),
+    configured: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    limit: int = MAX_TAGS,
+) -> tuple[str, ...]:
+    """Tags a person would choose, best first, at most `limit` (configured tags always kept):
+    the configured tags, then the entry's own categories, then keywords. Keywords are names
+    ("met office"), acronyms (kept in capitals) and words that are neither stop words,
+    headline filler, numbers nor the publisher's name; inflections of one word count as one
+    tag (its most frequent form, lower-case). Title words count three times, names get a
+    bonus; ties keep the order of first appearance. Every tag is capped (`cap_term`)."""
+    function = function_words(language)
+    excluded = {w for phrase in exclude for w in words(phrase)}
+    counter = _Counter(language)
+    nouns_capitalised = primary(language) in NOUNS_CAPITALISED
+    for weight, source in ((TITLE_WEIGHT, title), (1, text)):
+        tokens = _tokens(source)
+        shouting, title_case = _capitals(tokens)
+        # Where every noun has a capital, a run of them is no name ("Hamburgs Schulen").
+        plain = shouting or title_case or nouns_capitalised
+        names = {} if plain else _names(tokens, function)
+        i = 0
+        while i < len(tokens):
+            if (length := names.get(i)) is not None:
+                phrase = " ".join(t.word for t in tokens[i : i + length])
+                if not excluded.issuperset(words(phrase)):
+                    counter.add(phrase.lower(), phrase.lower(), weight + NAME_BONUS)
+                    i += length
+                    continue
+            token = tokens[i]
+            i += 1
+            if token.word.lower() in excluded:
+                continue
+            if nouns_capitalised and i < len(tokens) and _attribute(token, tokens[i]):
+                continue
+            counter.word(token, weight, shouting=shouting, title_case=title_case)
+    tags = list(cap_terms(t.lower() for t in configured))
+    keys = {k for t in tags for k in counter.keys(t)}
+    for tag in (*cap_terms(_case(c) for c in categories), *cap_terms(counter.ranked())):
+        if len(tags) >= limit:
+            break
+        # One tag per word: "baltic" and "baltic sea", "storm" and "storms" are one choice.
+        if keys.isdisjoint(tag_keys := counter.keys(tag)):
+            tags.append(tag)
+            keys |= tag_keys
+    return tuple(tags)
+
+
+def _attribute(token: _Token, after: _Token) -> bool:
+    """A sentence's first word right before a capitalised one, where every noun has a
+    capital: an adjective that only has its capital from the sentence ("Große Koalition")."""
+    return token.starts_sentence and after.follows_space and after.word[:1].isupper()
+
+
+class _Counter:
+    """Scores per folded word (its stem), and the forms each was written in."""
+
+    def __init__(self, language: str) -> None:
+        self.stop, self.stopped_stems = stop_words(language), _stopped_stems(language)
+        self.stemmer = _stemmer(language)
+        self.nouns_only = primary(language) in NOUNS_CAPITALISED
+        self.scores: dict[str, int] = {}
+        self.forms: dict[str, dict[str, int]] = {}
+
+    def keys(self, tag: str) -> set[str]:
+        return {self.key(word) for word in tag.split()}
+
+    def key(self, tag: str) -> str:
+        if _is_acronym(tag) or " " in tag or self.stemmer is None:
+            return tag.lower()
+        return str(self.stemmer.stemWord(tag.lower()))
+
+    def word(self, token: _Token, weight: int, *, shouting: bool, title_case: bool) -> None:
+        word = token.word
+        if _is_acronym(word, shouting):
+            self.add(word.lower(), word, weight + NAME_BONUS)
+            return
+        lower = word.lower()
+        capital = word[:1].isupper() and not shouting
+        if len(lower) < MIN_LENGTH or lower in self.stop or (self.nouns_only and not capital):
+            return
+        key = self.key(lower)
+        if key in self.stopped_stems:
+            return
+        name = capital and not token.starts_sentence and not title_case
+        self.add(key, lower, weight + (NAME_BONUS if name else 0))
+
+    def add(self, key: str, form: str, score: int) -> None:
+        self.scores[key] = self.scores.get(key, 0) + score
+        forms = self.forms.setdefault(key, {})
+        forms[form] = forms.get(form, 0) + 1
+
+    def ranked(self) -> list[str]:
+        """The most frequent form of each key, best score first (sorted() is stable, so
+        equal scores keep the order in which the words first appeared)."""
+        keys = sorted(self.scores, key=lambda k: -self.scores[k])
+        return [max(self.forms[k], key=self.forms[k].__getitem__) for k in keys]
+
+
+def _case(term: str) -> str:
+    """A category as a tag: lower-case like the keywords, an acronym kept in capitals."""
+    term = term.strip()
+    return term if _is_acronym(term) else term.lower()
 
 
 def _term_bytes(term: str) -> int:
@@ -109,33 +301,3 @@ def cap_term(term: str) -> str | None:
 def cap_terms(terms: Iterable[str]) -> tuple[str, ...]:
     """Each term capped, empty ones dropped, duplicates (after capping) once, order kept."""
     return tuple(dict.fromkeys(t for t in map(cap_term, terms) if t))
-
-
-def extract_tags(
-    title: str,
-    text: str,
-    *,
-    language: str = "en",
-    exclude: Iterable[str] = (),
-    configured: Iterable[str] = (),
-    limit: int = MAX_TAGS,
-) -> tuple[str, ...]:
-    """Keywords, best first: title words count three times, ties keep first appearance.
-    Every tag is capped (`cap_term`); configured tags come first."""
-    stop = stop_words(language)
-    excluded = {w for phrase in exclude for w in words(phrase)}
-    scores: dict[str, int] = {}
-    for weight, source in ((TITLE_WEIGHT, title), (1, text)):
-        for word in words(source):
-            if len(word) < MIN_LENGTH or word in stop or word in excluded:
-                continue
-            scores[word] = scores.get(word, 0) + weight
-    # sorted() is stable, so equal scores keep the order in which the words first appeared.
-    ranked = cap_terms(sorted(scores, key=lambda w: -scores[w]))
-    tags = list(cap_terms(t.lower() for t in configured))
-    for word in ranked:
-        if len(tags) >= limit:
-            break
-        if word not in tags:
-            tags.append(word)
-    return tuple(tags[: max(limit, len(tags))])

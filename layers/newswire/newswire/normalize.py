@@ -17,6 +17,7 @@ from newswire import googlenews
 from newswire.decide import content_hash
 from newswire.keywords import cap_term, cap_terms, extract_tags
 from newswire.language import article_language
+from newswire.lede import lede
 from newswire.markdown import (
     escape_markdown,
     first_image_src,
@@ -131,6 +132,18 @@ def entry_image(
     return None
 
 
+def entry_categories(entry: Mapping[str, Any]) -> list[str]:
+    """The entry's own `<category>` / `dc:subject` / Atom category terms, as written: the
+    publisher's choice of tags."""
+    found = []
+    for category in entry.get("tags") or []:
+        if isinstance(category, Mapping):
+            term = clean_line(str(category.get("term") or category.get("label") or ""))
+            if term:
+                found.append(term)
+    return found
+
+
 def _content_html(entry: Mapping[str, Any]) -> str:
     contents = entry.get("content") or []
     html_parts = [str(c.get("value", "")) for c in contents if c.get("value")]
@@ -184,6 +197,15 @@ def summary_markdown(text: str, limit: int = SUMMARY_LIMIT) -> str:
         budget = max(1, budget - (len(markdown) - limit))
 
 
+def _google_search(feed_url: str) -> bool:
+    return urlsplit(feed_url).path.startswith("/rss/search")
+
+
+def _story_line(title: str, publisher: str | None) -> str:
+    # The separator the body's related list uses, and no words: the page may be in any language.
+    return truncate(f"{title} — {publisher}" if publisher else title, DESCRIPTION_LIMIT)
+
+
 def _related_text(related: tuple[RelatedLink, ...]) -> str:
     return " · ".join(f"{r.title} ({r.publisher})" if r.publisher else r.title for r in related)
 
@@ -221,12 +243,16 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         )[:MAX_RELATED]
         url_original = googlenews.decode_publisher_url(link)
         body = _related_markdown(title or link, link, publisher, related)
-        full_text = _related_text(related) or " — ".join(p for p in (title, publisher) if p)
-        summary_text = full_text
+        full_text = _related_text(related)
+        # What the story is: its lead headline and publisher, never the other outlets' list;
+        # a search result's description only repeats its title, so it says nothing.
+        summary_text = "" if _google_search(feed.url) else _story_line(title, publisher)
+        description = summary_text
     else:
         body = html_to_markdown(content_html or summary_html, base_url=base)
         full_text = html_to_text(summary_html)
-        summary_text = html_to_text(content_html) if content_html else full_text
+        summary_text = lede(content_html or summary_html, SUMMARY_LIMIT)
+        description = truncate(full_text or summary_text, DESCRIPTION_LIMIT)
 
     title = title or truncate(full_text, 120) or truncate(link, TITLE_LIMIT) or "Untitled"
     categories = (
@@ -244,8 +270,8 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         language=language,
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
+        categories=entry_categories(entry),
     )
-    description = truncate(full_text, DESCRIPTION_LIMIT)
     summary = summary_markdown(summary_text)
     image = entry_image(entry, content_html or summary_html, link or None, base)
     date = entry_date(entry, now)
@@ -261,7 +287,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         date=date,
         description=description,
         summary=summary,
-        slug=make_slug(title, article_id),
+        slug=make_slug(title, article_id, language=language, urls=(url_original, link)),
         image=image,
         link=link,
         source=feed.url,
