@@ -24,6 +24,7 @@ from tests.programs import HUGO_NAMES
 pytestmark = pytest.mark.e2e
 
 RFC3339 = "2006-01-02T15:04:05Z07:00"  # Go's reference time
+ARTICLES = 20  # 3 + 5 English, 3 German, 3 Arabic, 4 Japanese, 2 Ukrainian
 CONFIG = """\
 baseURL = "https://news.example.org/"
 title = "newswire e2e"
@@ -34,7 +35,8 @@ title = "newswire e2e"
 """
 SINGLE = f"""\
 <!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{{{ .Title }}}}</title></head>
+<html lang="{{{{ .Params.language }}}}">
+<head><meta charset="utf-8"><title>{{{{ .Title }}}}</title></head>
 <body>
 <h1 class="nw-title">{{{{ .Title }}}}</h1>
 <time class="nw-date">{{{{ .Date.Format "{RFC3339}" }}}}</time>
@@ -93,6 +95,7 @@ def markdown_words(body: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Page:
+    language: str
     title: str
     date: str
     tags: list[str]
@@ -112,6 +115,7 @@ def read_page(path: Path) -> Page:
     content.feed(one(r'<div class="nw-content">(.*)</div>\s*<footer class="nw-end">'))
     content.close()
     return Page(
+        language=one(r'<html lang="(.*?)">'),
         title=html.unescape(one(r'<h1 class="nw-title">(.*?)</h1>')),
         date=html.unescape(one(r'<time class="nw-date">(.*?)</time>')),
         tags=[html.unescape(t) for t in tags],
@@ -136,6 +140,11 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for section, feeds in (
         ("world", [DATA / "google-news-world.xml"]),
         ("news", [DATA / "rss-basic.xml", DATA / "atom-blog.xml"]),
+        # Each declares its language; Arabic and Japanese also make id-based slugs.
+        ("hamburg", [DATA / "german-feed.xml"]),
+        ("alam", [DATA / "google-news-arabic.xml"]),
+        ("nihon", [DATA / "google-news-japanese.xml"]),
+        ("ukraine", [DATA / "ukrainian-feed.xml"]),
     ):
         done = run_newswire("run", "--site-dir", site, "--section", section, *feeds, cwd=site)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -186,7 +195,7 @@ def test_hugo_builds_the_site_without_errors(
     assert "ERROR" not in output, output
     assert "WARN" not in output, output
     assert "Duplicate target paths" not in output, output
-    assert len(articles(site)) == 8
+    assert len(articles(site)) == ARTICLES
 
 
 def test_every_article_is_a_page_with_its_title_date_tags_and_body(
@@ -195,7 +204,7 @@ def test_every_article_is_a_page_with_its_title_date_tags_and_body(
     site = built_site.root
     assert built_site.build.returncode == 0, built_site.output
     found = articles(site)
-    assert len(found) == 8
+    assert len(found) == ARTICLES
     for markdown, (meta, body) in found.items():
         path = page_path(site, markdown, meta)
         assert path.is_file(), f"{markdown.name}: no page at {path.relative_to(site)}"
@@ -206,6 +215,7 @@ def test_every_article_is_a_page_with_its_title_date_tags_and_body(
         assert built == written, path
         assert built.utcoffset() == written.utcoffset(), path
         assert page.tags == meta["tags"], path
+        assert page.language == meta["language"], path  # the page's lang comes from it
 
         # The body came through: the same words in the same order, every link and image.
         assert page.content.words == markdown_words(body), path
