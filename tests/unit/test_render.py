@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswire.models import Article, FeedConfig, RelatedLink, StoredPage
-from newswire.render import FRONT_MATTER_KEYS, parse_markdown, read_page, render_markdown
+from newswire.render import (
+    FRONT_MATTER_KEYS,
+    _FrontMatterDumper,
+    front_matter,
+    parse_markdown,
+    read_page,
+    render_markdown,
+)
 
 from .helpers import GOOGLE_NEWS_WORLD, fixture_articles
 
@@ -119,6 +126,40 @@ def test_any_text_round_trips_through_yaml(
         (tag,),
         publisher,
     )
+
+
+def _dumped_by_pyyaml(article: Article) -> bytes:
+    """What PyYAML's own representer makes of the front matter with newswire's dumper."""
+    header = yaml.dump(
+        front_matter(article), Dumper=_FrontMatterDumper, sort_keys=False, allow_unicode=True,
+        default_flow_style=False, width=10_000,
+    )  # fmt: skip
+    return f"---\n{header}---\n\n{article.body}\n".encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    title=TEXT, tags=st.lists(TEXT, max_size=3), related=st.lists(TEXT, max_size=2),
+    image=st.one_of(st.none(), TEXT), draft=st.booleans(),
+)  # fmt: skip
+def test_render_writes_the_bytes_pyyaml_s_representer_writes(
+    title: str, tags: list[str], related: list[str], image: str | None, draft: bool
+) -> None:
+    # render_markdown builds the YAML nodes itself (PyYAML's representer is slow Python):
+    # the same bytes, for every value, empty lists and mappings included.
+    article = sample(
+        title=title, tags=tuple(tags), image=image, draft=draft, publisher=title or None,
+        related=tuple(RelatedLink(t, "https://example.com/r", t or None) for t in related),
+    )  # fmt: skip
+    assert render_markdown(article) == _dumped_by_pyyaml(article)
+
+
+def test_render_matches_pyyaml_on_the_fixtures() -> None:
+    for name, url in (("google-news-world.xml", GOOGLE_NEWS_WORLD),
+                      ("rss-basic.xml", "https://gazette.example.org/rss"),
+                      ("atom-blog.xml", "https://notes.example.com/feed.atom")):  # fmt: skip
+        for article in fixture_articles(name, FeedConfig(url=url, name="f")):
+            assert render_markdown(article) == _dumped_by_pyyaml(article)
 
 
 def test_read_page_gives_back_every_value_the_writer_wrote() -> None:
