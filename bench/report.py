@@ -175,40 +175,64 @@ METHOD = """\
 """
 
 
+def _first_run_limits(figures: dict[int, Figure]) -> str:
+    """Figure 1's misses, each sentence from the numbers it states."""
+    f1 = figures[1]
+    d = f1.details
+    nw, rd = d["newswire"], d["reader"]
+    nw_ms, rd_ms = float(nw["cpu_ms_per_article"]), float(rd["cpu_ms_per_article"])
+    nw_busy = float(nw["cpu_s"]) / float(nw["wall_s"])
+    rd_busy = float(rd["cpu_s"]) / float(rd["wall_s"])
+    missed = "; ".join(r.name for r in f1.rows if r.verdict == MISS)
+    text = (
+        f"- **1, first run ({missed}).** newswire ÷ reader {d['ratio']:.2f}× in articles/s; "
+        f"CPU per article newswire {nw_ms:.2f} ms, reader {rd_ms:.2f} ms (reader ÷ newswire "
+        f"{rd_ms / nw_ms:.2f}). In the timed work newswire kept {100 * nw_busy:.0f} % of one "
+        f"core busy, reader {100 * rd_busy:.0f} %"
+        + (
+            ": with the GIL one core's worth of Python runs at a time, so newswire's "
+            "articles/s follows its CPU per article."
+            if nw_busy >= 0.8
+            else "."
+        )
+    )
+    if rd_busy > 0:
+        # articles/s = busy / CPU per article: what newswire's CPU per article would have to
+        # be for the ratio, at the share of a core each client kept busy in this run.
+        for target in (1.0, 2.0):
+            needed = nw_busy * rd_ms / (target * rd_busy)
+            if nw_ms > needed:
+                text += (
+                    f" At these shares of a core, {target:g}× needs newswire at ≤ "
+                    f"{needed:.2f} ms per article."
+                )
+    if 5 in figures:
+        f5 = figures[5].details
+        ms = f5["ms_per_article"]
+        fp = 1000 * float(f5["feedparser_default_s"]) / int(f5["articles"])
+        rest = nw_ms - float(f5["pipeline_ms"])
+        text += (
+            f" Figure 5's stages per article, no I/O: parse {ms['parse']:.2f} ms (feedparser "
+            f"without its sanitizer and relative-URI pass; its default `parse()` costs "
+            f"{fp:.2f} ms), normalize {ms['normalize']:.2f} ms, render {ms['render']:.2f} ms"
+            + (" (libyaml's serializer)" if f5["newswire_emitter_is_c"] else " (PyYAML)")
+            + "."
+        )
+        if rest > 0:
+            text += (
+                f" The other {rest:.2f} ms per article of figure 1 are what figure 5 does not "
+                "time (fetch, pre-pass, the object writes and the SQLite transaction of each "
+                "feed, thread switches); figure 1's profile shows their shares."
+            )
+    return text
+
+
 def _limits(figures: dict[int, Figure]) -> list[str]:
     """One paragraph per missed target, from the measured numbers."""
     out: list[str] = []
     misses = {f.number for f in figures.values() for r in f.rows if r.verdict == MISS}
     if 1 in misses:
-        d = figures[1].details
-        nw, rd = d["newswire"], d["reader"]
-        cpu_ratio = rd["cpu_ms_per_article"] / nw["cpu_ms_per_article"]
-        text = (
-            f"- **1, newswire ÷ reader {d['ratio']:.2f}× (target ≥ 2×).** The ratio of CPU "
-            f"per article explains it: newswire used {nw['cpu_ms_per_article']:.2f} ms of CPU "
-            f"per article, reader {rd['cpu_ms_per_article']:.2f} ms (reader ÷ newswire "
-            f"{cpu_ratio:.2f}, against {d['ratio']:.2f} for articles/s): with the GIL, one "
-            "core's worth of Python runs at a time, whatever the worker count. The 2× target "
-            f"needs newswire at ≤ {rd['cpu_ms_per_article'] / 2:.2f} ms per article"
-        )
-        if 5 in figures:
-            f5 = figures[5].details
-            ms = f5["ms_per_article"]
-            fp = 1000 * f5["feedparser_default_s"] / f5["articles"]
-            rest = nw["cpu_ms_per_article"] - f5["pipeline_ms"]
-            text += (
-                f": less than feedparser's default `parse()` alone costs ({fp:.2f} ms, figure "
-                f"5), and newswire's own parse (feedparser without its sanitizer) costs "
-                f"{ms['parse']:.2f} ms. Figure 5's stages per article: parse {ms['parse']:.2f} "
-                f"ms, normalize {ms['normalize']:.2f} ms, render {ms['render']:.2f} ms"
-                + (" (libyaml's emitter)" if f5["newswire_emitter_is_c"] else " (PyYAML)")
-                + f". The other {rest:.2f} ms per article in figure 1 are the writes (a "
-                "file per article and a SQLite transaction per feed), hashing, locks and "
-                "thread switches; figure 1's profile shows where."
-            )
-        else:
-            text += "."
-        out.append(text)
+        out.append(_first_run_limits(figures))
     if 4 in misses:
         d = figures[4].details
         runs = d["runs"]
@@ -218,7 +242,7 @@ def _limits(figures: dict[int, Figure]) -> list[str]:
             n, latency = d["workload"]["feeds"], d["workload"]["latency_ms"]
             rounds = -(-n // default) * latency / 1000
             best = min(runs.values(), key=lambda run: float(run["wall_s"]))
-            setting = d.get("sqlite_index_synchronous", "FULL")
+            setting = d["sqlite_index_synchronous"]
             probe = d["sqlite_commit_ms"][setting]
             transactions = int(d.get("write_transactions_at_default", 0))
             articles = n * d["workload"]["items"]
