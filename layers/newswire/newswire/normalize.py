@@ -163,6 +163,8 @@ def html_base(entry: Mapping[str, Any], link: str, *, content: bool) -> str | No
     base = str(detail.get("base") or "") if isinstance(detail, Mapping) else ""
     if not link or not base:
         return base or link or None
+    if base[:8].lower().startswith(("https://", "http://")):
+        return base  # absolute already (the common case): the link changes nothing
     try:
         return urljoin(link, base)
     except ValueError:  # an unparseable base resolves nothing, as in feedparser
