@@ -24,6 +24,7 @@ TITLES_NEWEST_FIRST = [
     "45 combat engagements on the front: the enemy launched two heavy assaults in the area of "
     "the Antonivskyi Bridge",
 ]
+SECTION_INDEX = "content/news/_index.md"
 KEYS = {
     "content/news/2026/01/russia-ukraine-war-list-of-key-events-day-1407.md",
     "content/news/2026/01/"
@@ -71,7 +72,8 @@ def test_run_ingests_a_local_file_and_prints_the_summary(tmp_path: Path) -> None
     assert lines[1] == "articles: 3 new, 0 updated, 0 unchanged"
     assert lines[-1] == f"stored in {site / 'content'} and {site / 'newswire.sqlite3'}"
     files = markdown_files(site)
-    assert set(files) == KEYS
+    assert set(files) == {*KEYS, SECTION_INDEX}
+    assert files.pop(SECTION_INDEX) == b"---\ntitle: News\n---\n"  # Hugo's title for the section
     titles = {parse_markdown(body)[0]["title"] for body in files.values()}
     assert titles == set(TITLES_NEWEST_FIRST)
     assert (site / "newswire.sqlite3").is_file()
@@ -201,7 +203,7 @@ def test_aws_backend_against_moto_server(tmp_path: Path, moto_server: MotoServer
         f"stored in s3://{bucket}/content and DynamoDB table {table} at {moto_server.endpoint_url}"
     )
     listed = s3.list_objects_v2(Bucket=bucket)
-    assert {o["Key"] for o in listed["Contents"]} == KEYS
+    assert {o["Key"] for o in listed["Contents"]} == {*KEYS, SECTION_INDEX}
     for key in KEYS:
         obj = s3.get_object(Bucket=bucket, Key=key)
         assert obj["ContentType"] == "text/markdown; charset=utf-8"

@@ -177,7 +177,8 @@ def built_site(
 def articles(site: Path) -> dict[Path, tuple[dict[str, Any], str]]:
     out = {}
     for path in sorted((site / "content").rglob("*.md")):
-        out[path] = parse_markdown(path.read_bytes())
+        if path.name != "_index.md":  # a section's own page, not an article
+            out[path] = parse_markdown(path.read_bytes())
     return out
 
 

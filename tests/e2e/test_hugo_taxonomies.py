@@ -81,6 +81,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     pages = {
         path: parse_markdown(path.read_bytes())[0]
         for path in sorted((root / "content").rglob("*.md"))
+        if path.name != "_index.md"  # a section's own page, not an article
     }
     assert len(pages) == 12
     return Site(root, pages)

@@ -22,6 +22,7 @@ from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import S3Store
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore
+from newswire.sections import is_section_index
 from tooling.cfn import create_index_table as create_table_from_template
 
 if TYPE_CHECKING:
@@ -125,6 +126,11 @@ class Spy:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            # A section's Hugo `_index.md` (written once, after the section's first article)
+            # passes unrecorded and unhooked: these tests count and fail the articles' writes.
+            # tests/integration/test_sections.py covers it.
+            if args and isinstance(args[0], str) and is_section_index(args[0]):
+                return attribute(*args, **kwargs)
             with self._lock:
                 self.calls.append((name, args))
                 number = sum(1 for called, _ in self.calls if called == name)
@@ -156,7 +162,8 @@ class Backend:
     make_store: Callable[[], ContentStore]
     make_index: Callable[[], ArticleIndex]
     object_keys: Callable[[], list[str]]
-    """Every object key under content/, sorted."""
+    """Every article's object key under content/, sorted (each section's Hugo `_index.md`
+    aside: tests/integration/test_sections.py checks those)."""
     read: Callable[[str], bytes]
     records: Callable[[], dict[str, IndexRecord]]
     """Every article record, by article id."""
@@ -185,7 +192,11 @@ def embedded_backend(root: Path) -> Backend:
     def keys() -> list[str]:
         content = site / "content"
         return (
-            sorted(p.relative_to(site).as_posix() for p in content.rglob("*") if p.is_file())
+            sorted(
+                key
+                for key in (p.relative_to(site).as_posix() for p in content.rglob("*"))
+                if (site / key).is_file() and not is_section_index(key)
+            )
             if content.exists()
             else []
         )
@@ -230,7 +241,7 @@ def aws_backend(
         found: list[str] = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="content/"):
             found.extend(item["Key"] for item in page.get("Contents", []))
-        return sorted(found)
+        return sorted(key for key in found if not is_section_index(key))
 
     return Backend(
         name="aws",

@@ -108,6 +108,8 @@ class Produced:
         """Front matter of every written page, by article id."""
         out = {}
         for path in sorted(self.content.rglob("*.md")):
+            if path.name == "_index.md":  # a section's own page
+                continue
             meta, _ = parse_markdown(path.read_bytes())
             out[str(meta["id"])] = meta
         return out

@@ -285,7 +285,8 @@ def test_hugo_builds_a_site_of_hostile_names(tmp_path: Path, hugo_name: str) -> 
     for page in (root / "public").rglob("index.html"):
         if found := re.search(r"<h1>(.*?)</h1>", page.read_text(encoding="utf-8"), re.DOTALL):
             pages[found.group(1)] = page
-    stored = {front_matter(p.read_bytes())["title"] for p in (root / "content").rglob("*.md")}
+    articles = [p for p in (root / "content").rglob("*.md") if p.name != "_index.md"]
+    stored = {front_matter(p.read_bytes())["title"] for p in articles}
     assert len(stored) == len(titles)
     assert {t.replace("&rsquo;", "'") for t in pages} >= {escape(t) for t in stored}, sorted(pages)
     assert (root / "public" / "tags").is_dir() and (root / "public" / "publisher").is_dir()

@@ -49,6 +49,7 @@ from newswire.adapters.sqs import SqsFeedQueue
 from newswire.config import feed_from_mapping, load_config
 from newswire.dispatch import feed_message
 from newswire.models import FeedConfig, FeedState
+from newswire.sections import is_section_index
 from newswire.site.paths import article_path, page_key
 from tests.conftest import DATA, LOOPBACK, REGION, FeedRequest, FeedServer, MotoServer, run_newswire
 
@@ -105,6 +106,13 @@ class Stack:
         return {s.feed_id: s for s in self.index.feed_states()}
 
     def objects(self) -> list[str]:
+        """The articles' objects (each section's `_index.md` aside: see section_indexes)."""
+        return [key for key in self.keys() if not is_section_index(key)]
+
+    def section_indexes(self) -> list[str]:
+        return [key for key in self.keys() if is_section_index(key)]
+
+    def keys(self) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
@@ -387,6 +395,8 @@ def test_the_worker_ingests_a_batch_and_returns_only_the_failed_message(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
     assert len(stack.objects()) == 8  # 3 + 2 + 3 articles
+    # The workers wrote the section's Hugo `_index.md` once.
+    assert stack.section_indexes() == ["content/news/_index.md"]
     states = stack.states()
     assert {states[f.feed_id].last_status for f in good} == {"ok"}
     if failure == "not-json":

@@ -40,6 +40,7 @@ GAZETTE, NOTES, WORLD = "/gazette/feed.xml", "/notes/feed.atom", "/rss/topics/wo
 RSS, ATOM = "application/rss+xml; charset=utf-8", "application/atom+xml"
 
 LIFEBOAT_KEY = "content/local/2026/01/lifeboat-crew-rescues-two-kayakers.md"
+SECTION_INDEXES = {f"content/{section}/_index.md" for section in ("local", "blog", "world")}
 # Hand-written expectations of the contract's fields for every article of the three feeds.
 EXPECTED: dict[str, dict[str, Any]] = {
     "content/local/2026/01/ferry-service-resumes-after-winter-storms.md": {
@@ -344,6 +345,9 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
     assert summary["errors"] == []
 
     objects = ingest_function.objects()
+    # Each section's Hugo `_index.md`, titled from its name (feeds.yaml gives no `sections`).
+    indexes = {key: objects.pop(key) for key in SECTION_INDEXES}
+    assert indexes["content/world/_index.md"] == b"---\ntitle: World\n---\n"
     assert set(objects) == set(EXPECTED)
     metas = {}
     for key, data in objects.items():
@@ -404,8 +408,10 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
         assert state["articles_total"] == count
         assert state["consecutive_errors"] == 0
 
-    # Writes: one object and one transaction per article, no overwrite.
-    assert len(aws_calls.of("PutObject")) == 8
+    # Writes: one object and one transaction per article, one `_index.md` per section (the
+    # first time), no overwrite.
+    puts = [c.params["Key"] for c in aws_calls.of("PutObject")]
+    assert len(puts) == 8 + len(SECTION_INDEXES) and set(puts) >= SECTION_INDEXES
     assert all(c.params.get("IfNoneMatch") == "*" for c in aws_calls.of("PutObject"))
     assert len(aws_calls.article_writes()) == 8
     for call in aws_calls.article_writes():  # each article with its slug claim, atomically
@@ -576,6 +582,7 @@ def test_event_feed_list_overrides_the_config(ingest_function: Lambda, form: str
     ]
     section = "news" if form == "url" else "blog"  # a bare URL gets the default section
     assert set(ingest_function.objects()) == {
+        f"content/{section}/_index.md",
         f"content/{section}/2026/01/measuring-river-levels-with-a-cheap-sensor.md",
         f"content/{section}/2026/01/notes-on-flood-warnings-shortcode.md",
     }
@@ -604,7 +611,7 @@ def test_a_dead_feed_fails_alone(ingest_function: Lambda) -> None:
     reason = error["error"]
     assert "refused" in reason.lower(), reason
     assert "\n" not in reason and "Traceback" not in reason and len(reason) < 300, reason
-    assert set(ingest_function.objects()) == set(EXPECTED)
+    assert set(ingest_function.objects()) == set(EXPECTED) | SECTION_INDEXES
     state = ingest_function.items("F#")["F#dead"]
     assert state["consecutive_errors"] == 1
     assert state["last_status"] == f"error: {reason}"

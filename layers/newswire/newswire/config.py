@@ -7,6 +7,7 @@ feed and the field in words a user can act on.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from newswire.language import DEFAULT_LANGUAGE, normalize_language
 from newswire.models import FeedConfig
 
 SECTION_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_SECTION_TITLE = 100
 FEED_KEYS = {
     "url",
     "google_news",
@@ -37,6 +39,7 @@ FEED_KEYS = {
     "default_language",
     "include",
     "exclude",
+    "section_title",
 }
 GOOGLE_NEWS_KEYS = {"topic", "search", "geo", "hl", "gl", "ceid"}
 MAX_ITEMS_LIMIT = 1000
@@ -71,7 +74,7 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: expected a mapping with a 'feeds' list at the top")
-    unknown = set(data) - {"feeds", "defaults", "allow_hosts", "enrich", "retention"}
+    unknown = set(data) - {"feeds", "defaults", "allow_hosts", "enrich", "retention", "sections"}
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     defaults = data.get("defaults") or {}
@@ -88,9 +91,15 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
         for k, v in defaults.items()
         if k not in FILTER_KEYS
     }
+    titles = _section_titles(data.get("sections"), source)
     feeds = tuple(
-        feed_from_mapping(
-            {**defaults, **_mapping(raw, source, i)}, where=f"{source}: feed #{i + 1}", base=base
+        _with_section_title(
+            feed_from_mapping(
+                {**defaults, **_mapping(raw, source, i)},
+                where=f"{source}: feed #{i + 1}",
+                base=base,
+            ),
+            titles,
         )
         for i, raw in enumerate(raw_feeds)
     )
@@ -110,6 +119,37 @@ def parse_config(text: str, *, source: str = "feeds.yaml") -> Config:
         enrich=_enrich_options(data.get("enrich"), source),
         retention=retention,
     )
+
+
+def _section_titles(value: object, source: str) -> dict[str, str]:
+    """`sections: {world: World news}`: the title Hugo shows for each section's list."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: 'sections' must map section names to their titles")
+    titles = {}
+    for name, title in value.items():
+        if not isinstance(name, str) or not SECTION_PATTERN.match(name):
+            raise ConfigError(f"{source}: sections: {name!r} is not a section name")
+        try:
+            titles[name] = _section_title(title)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: sections: {name}: {exc}") from None
+    return titles
+
+
+def _section_title(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValueError("the title must be a non-empty line of text")
+    if len(value.strip()) > MAX_SECTION_TITLE:
+        raise ValueError(f"the title must be at most {MAX_SECTION_TITLE} characters")
+    return value.strip()
+
+
+def _with_section_title(feed: FeedConfig, titles: Mapping[str, str]) -> FeedConfig:
+    """A feed's own `section_title` wins over the `sections` mapping."""
+    title = feed.section_title or titles.get(feed.section, "")
+    return dataclasses.replace(feed, section_title=title) if title else feed
 
 
 DURATION = re.compile(r"(\d+)\s*([mhdw])")
@@ -208,6 +248,10 @@ def feed_from_mapping(
     section = raw.get("section", "news")
     if not isinstance(section, str) or not SECTION_PATTERN.match(section):
         raise fail("section", "must be 1-40 characters of a-z, 0-9 and '-'")
+    try:
+        section_title = _section_title(raw["section_title"]) if "section_title" in raw else ""
+    except ValueError as exc:
+        raise fail("section_title", str(exc)) from None
     max_items = raw.get("max_items", 100)
     if isinstance(max_items, bool) or not isinstance(max_items, int):
         raise fail("max_items", "must be a whole number")
@@ -231,6 +275,7 @@ def feed_from_mapping(
         language=language,
         default_language=default_language or DEFAULT_LANGUAGE,
         filters=_filters(raw, where=where, base=base),
+        section_title=section_title,
     )
 
 
@@ -309,4 +354,6 @@ def feed_to_mapping(feed: FeedConfig) -> dict[str, Any]:
         "language": feed.language,
         "default_language": feed.default_language,
         **feed.filters.as_mapping(),
+        # The worker that ingests a queued feed writes its section's _index.md with this title.
+        **({"section_title": feed.section_title} if feed.section_title else {}),
     }

@@ -38,6 +38,7 @@ from newswire.models import (
 from newswire.normalize import normalize_entry
 from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.prepass import NewItems, parse_new_items, remembered
+from newswire.sections import SectionIndexes, default_section_title
 
 log = logging.getLogger("newswire.ingest")
 
@@ -73,6 +74,9 @@ class Ingestor:
     """How long a feed's ingest lease lasts: at least the longest a worker may run."""
     owner: str = dataclasses.field(default_factory=new_lease_owner)
     _enricher: Enricher | None = dataclasses.field(default=None, init=False, repr=False)
+    _sections: SectionIndexes = dataclasses.field(
+        default_factory=SectionIndexes, init=False, repr=False
+    )
 
     def run(
         self,
@@ -133,6 +137,11 @@ class Ingestor:
             return FeedResult(
                 feed.feed_id, feed.url, FeedStatus.FAILED, error=f"internal error: {exc!r}"
             )
+
+    def _section_index(self, feed: FeedConfig) -> None:
+        """Hugo's `_index.md` for the feed's section, once its first article is in."""
+        title = feed.section_title or default_section_title(feed.section)
+        self._sections.ensure(self.store, feed.section, title)
 
     def _release(self, feed: FeedConfig) -> None:
         try:
@@ -208,6 +217,8 @@ class Ingestor:
         committed.extend(bad_prints)
         for article_id in bad:
             committed.extend(prints.get(article_id, ()))
+        if counts[Outcome.NEW]:
+            self._section_index(feed)
         # Validators are saved last, and only when every item was committed or skipped for
         # good: after a storage failure the next run must fetch the whole body again.
         complete = failed == 0

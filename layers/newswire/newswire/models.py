@@ -66,6 +66,8 @@ class FeedConfig:
     Google News URL's `hl`) says."""
     filters: ItemFilter = field(default_factory=ItemFilter)
     """include/exclude rules: which normalized items this feed keeps."""
+    section_title: str = ""
+    """The section's title for Hugo (feeds.yaml's `sections`); empty: made from its name."""
 
     @property
     def feed_id(self) -> str:
@@ -198,6 +200,7 @@ class StoredPage:
     id: str | None = None
     body: str = ""
     language: str = ""
+    """The article's language tag (front-matter `language`); empty when the page has none."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from newswire.decide import content_hash
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
 from newswire.render import read_page
+from newswire.sections import is_section_index
 from newswire.slugs import parse_content_key
 
 log = logging.getLogger("newswire.reindex")
@@ -71,7 +72,7 @@ def reindex(
     added = replaced = 0
     failed: list[str] = []
     for key in store.keys("content/"):
-        if not key.endswith(".md"):
+        if not key.endswith(".md") or is_section_index(key):
             continue
         try:
             data = store.get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -138,10 +139,18 @@ def front_matter(article: Article) -> dict[str, Any]:
     return {k: values[k] for k in FRONT_MATTER_KEYS if values[k] is not None}
 
 
-def render_markdown(article: Article) -> bytes:
-    header = yaml.serialize(
-        _node(front_matter(article)), Dumper=_FrontMatterDumper, allow_unicode=True, width=10_000
+def front_matter_yaml(values: Mapping[str, Any]) -> str:
+    """`values` as YAML that every front-matter reader reads back as the same strings, in the
+    given key order (no `---` fences)."""
+    return str(
+        yaml.serialize(
+            _node(dict(values)), Dumper=_FrontMatterDumper, allow_unicode=True, width=10_000
+        )
     )
+
+
+def render_markdown(article: Article) -> bytes:
+    header = front_matter_yaml(front_matter(article))
     return f"---\n{header}---\n\n{article.body}\n".encode()
 
 
