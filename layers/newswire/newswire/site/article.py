@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from newswire.markdown import escape_markdown
 from newswire.models import IndexRecord, StoredPage
+from newswire.sections import default_section_title as section_title
 from newswire.site.markup import (
     body_links,
     is_link_list,
@@ -54,8 +56,22 @@ def _link_item(url: str) -> dict[str, Any]:
     return _item(short_url(url), url) if safe_url(url) else _item(url)
 
 
+GOOGLE_NEWS_HOST = "news.google.com"
+
+
+def reader_link(*urls: str | None) -> str | None:
+    """The link a reader follows to the story: the first safe one at the publisher, else the
+    first safe one (a Google News redirect, when that is all there is)."""
+    safe = [u for u in urls if u and safe_url(u)]
+    at_publisher = [u for u in safe if host_of(u) != GOOGLE_NEWS_HOST]
+    return next(iter(at_publisher or safe), None)
+
+
 def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) -> dict[str, Any]:
-    """What the article template shows: every front-matter value, the body and the links."""
+    """What the article template shows: what a reader wants of the front matter (publisher,
+    time, section, categories, tags, related coverage, the link to the original), the body.
+    newswire's own bookkeeping (source feed, feed names, slug, guid, id, draft) stays in the
+    Markdown: it means nothing to a reader."""
     here = article_path(record)
 
     def url(target: str) -> str:
@@ -66,7 +82,7 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
     publisher = page.publisher or None
     link = page.link or record.link
     original = page.url_original
-    original_url = next((u for u in (original, link) if u and safe_url(u)), None)
+    original_url = reader_link(original, link)
     related = [
         {
             "title": r.title or r.url,
@@ -103,39 +119,26 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         if publisher_url:
             items.append(_link_item(publisher_url))
         details.append({"label": "Publisher", "items": items})
-    if original:
-        details.append({"label": "Original article", "items": [_link_item(original)]})
-    details.append({"label": "Link", "items": [_link_item(link)]})
+    details.append({"label": "Section", "items": [_item(section_title(record.section))]})
     if categories:
         details.append({"label": "Categories", "items": [
             _item(c["label"], url(c["path"]), external=False) for c in categories
         ]})  # fmt: skip
+    if image:
+        details.append({"label": "Image", "items": [_link_item(image)]})
     # `summary` is Markdown, `description` plain text.
     summary = page.summary or escape_markdown(page.description)
     summary_plain = summary_text(summary)
     description = page.description
-    # The summary is the lede; the description, usually the summary cut short, only if not.
-    if description and not summary_plain.startswith(description.rstrip("…").rstrip()):
-        details.append({"label": "Description", "items": [_item(description)]})
-    if image:
-        details.append({"label": "Image", "items": [_link_item(image)]})
-    source = page.source
-    if source:
-        details.append({"label": "Source feed", "items": [_link_item(source)]})
-    feeds = page.feeds
-    if feeds:
-        details.append({"label": "Feeds", "items": [_item(f) for f in feeds]})
-    details.append({"label": "Section", "items": [_item(record.section)]})
-    for label, value in (("Slug", page.slug), ("GUID", page.guid), ("ID", page.id)):
-        if value:
-            details.append({"label": label, "items": [_item(value)], "code": True})
-    details.append({"label": "Draft", "items": [_item("yes" if page.draft else "no")]})
     lede = Markup(summary_html(summary))  # noqa: S704 - markdown-it output, raw HTML disabled
+    echoes = _repeats(summary_plain, body_html) or _echoes(
+        summary_plain, [title, *(str(r["title"]) for r in related)]
+    )
 
     return {
         "title": title,
         "description": description or summary_plain,
-        "summary": "" if _repeats(summary_plain, body_html) else lede,
+        "summary": "" if echoes else lede,
         "section": record.section,
         "publisher": publisher,
         "publisher_path": term_path("publisher", publisher) if publisher else "",
@@ -155,6 +158,39 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         "month_label": month_label(month),
         "details": details,
     }
+
+
+# What separates the headlines of a Google News description ("A (Pub) · B (Pub) · C…"), and
+# what follows a headline there: its publisher, in brackets or after a dash.
+_PARTS = re.compile(r"\s+·\s+")
+_BYLINE = re.compile(r"\s*(?:\([^()]*\)|[—–-]\s+[^—–-]+)$")
+MIN_ECHO = 12
+"""Shorter pieces of text are not taken for a headline (a word or two repeats by chance)."""
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _echoes(summary: str, headlines: Sequence[str]) -> bool:
+    """Whether the summary only repeats headlines the page shows anyway (its own title and
+    the related coverage): every part of it begins one of them, its publisher aside; the last
+    part may be cut short ("…"). Google News writes such summaries; shown above the list, they
+    say it twice."""
+    folded = [_fold(h) for h in headlines if h]
+    raw = [_fold(p) for p in _PARTS.split(summary) if p.strip()]
+    if not raw or not folded:
+        return False
+    for number, part in enumerate(raw, 1):
+        cut = number == len(raw) and part.endswith("…")
+        part = part.rstrip("…").rstrip()
+        shortest = 1 if cut else MIN_ECHO
+        candidates = {part, _fold(_BYLINE.sub("", part))}
+        if not any(
+            len(c) >= min(shortest, len(h)) and h.startswith(c) for c in candidates for h in folded
+        ):
+            return False
+    return True
 
 
 def _plain(text: str) -> str:
@@ -183,6 +219,7 @@ def render_article(
         canonical=base_url + here,
         url=lambda target: relative(here, target),
         current="",
+        language=stored.language,
         a=article_view(record, stored, options),
     )
     return Page(f"{here}index.html", page, HTML, ARTICLE_CACHE)

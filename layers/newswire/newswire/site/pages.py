@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from newswire.models import IndexRecord
+from newswire.site.lang import lang_dir
 from newswire.site.markup import safe_url, summary_html
 from newswire.site.options import SiteOptions
 from newswire.site.paths import article_path, day_path, month_path, relative, term_path
@@ -200,9 +201,16 @@ def render_page(
     canonical: str | None,
     url: Callable[[str], str],
     current: str,
+    language: str | None = None,
     **context: Any,
 ) -> bytes:
-    """One page from its template, with what every page's layout needs."""
+    """One page from its template, with what every page's layout needs. `language`: the
+    page's own (an article's), else the site's; it sets the page's `lang` and `dir`."""
+    lang, direction = lang_dir(language, options.language)
+    site_lang, site_dir = lang_dir(None, options.language)
+    # The site's own words (navigation, labels) stay in the site's language on a page in
+    # another one, so that a screen reader reads each in its own voice.
+    chrome = "" if lang == site_lang else f' lang="{site_lang}" dir="{site_dir}"'
     text = (
         environment()
         .get_template(template)
@@ -213,6 +221,9 @@ def render_page(
             canonical=canonical,
             url=url,
             current=current,
+            lang=lang,
+            dir=direction,
+            chrome=Markup(chrome),  # noqa: S704 - two validated tags, no feed text
             **context,
         )
     )
