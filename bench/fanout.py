@@ -885,6 +885,8 @@ def _index_contents(
     """Article items, object keys, and feed states by feed id, as plain values."""
     from boto3.dynamodb.types import TypeDeserializer
 
+    from newswire.sections import is_section_index
+
     plain = TypeDeserializer()
     articles: list[dict[str, Any]] = []
     states: dict[str, dict[str, Any]] = {}
@@ -895,10 +897,12 @@ def _index_contents(
                 articles.append(item)
             elif item["pk"].startswith("F#"):
                 states[item["pk"][2:]] = item
+    # The articles' objects: each section's Hugo `_index.md` is newswire's too, not an orphan.
     objects = [
         o["Key"]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         for o in page.get("Contents", [])
+        if not is_section_index(o["Key"])
     ]
     return articles, objects, states
 
