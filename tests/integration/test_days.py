@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newswire.ports import ArticleIndex
+from newswire.site.plan import sort_key
 from tests.integration.test_terms import dynamo_index, newest_first, record
 
 PLUS_2 = timezone(timedelta(hours=2))
@@ -71,3 +72,24 @@ def test_a_hidden_article_is_on_no_day(filled: ArticleIndex) -> None:
     assert filled.replace(dataclasses.replace(only, hidden=True)) is True
     assert filled.by_day("2026-03-31", limit=100) == []
     assert "2026-03-31" not in filled.days_with_articles("2026-03")
+
+
+def test_a_day_counts_its_articles_before_a_sort_key(filled: ArticleIndex) -> None:
+    day = "2026-03-10"
+    ordered = sorted(filled.by_day(day, limit=100), key=sort_key)  # 3, 1, 2, 5, 4
+    assert filled.count_day(day) == 5
+    for position, listed in enumerate(ordered):
+        assert filled.count_day(day, before=sort_key(listed)) == position
+    # Ties on the second: the id decides, as in every list.
+    one, two = DAY_RECORDS[0], DAY_RECORDS[1]
+    assert one.published == two.published and one.id < two.id
+    assert (
+        filled.count_day(day, before=sort_key(two))
+        == filled.count_day(day, before=sort_key(one)) + 1
+    )
+    assert filled.count_day(day, before=f"{day}T23:59:59Z zzzz") == 5
+    assert filled.count_day(day, before=f"{day}T00:00:00Z 0") == 0
+    assert filled.count_day("2026-03-12") == 0
+    hidden = DAY_RECORDS[3]
+    assert filled.replace(dataclasses.replace(hidden, hidden=True)) is True
+    assert filled.count_day(day) == 4

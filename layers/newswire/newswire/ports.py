@@ -136,6 +136,13 @@ class ArticleIndex(Protocol):
         day of the site's archive, read without reading the rest of its month."""
         ...
 
+    def count_day(self, day: str, *, before: str | None = None) -> int:
+        """How many articles `by_day` lists on `day`; with `before` (a sort key,
+        "<published> <id>": newswire.site.plan.sort_key), only those that sort before it. The
+        site's day pages are numbered from the oldest: this says where a change falls without
+        reading the day's older articles."""
+        ...
+
     def months_with_articles(self) -> set[str]:
         """Every month ("YYYY-MM", the record's `month`) that holds at least one article."""
         ...

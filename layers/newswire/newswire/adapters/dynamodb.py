@@ -388,6 +388,29 @@ class DynamoIndex(DynamoFeedStates):
     def by_day(self, day: str, *, limit: int) -> list[IndexRecord]:
         return self._query_month(day[:7], limit, None, None, day=day)
 
+    def count_day(self, day: str, *, before: str | None = None) -> int:
+        """Select=COUNT on the day's range of the ByMonth sort key (no item comes back); ties
+        on `published` are told apart by the item's id, in a filter."""
+        names = {"#m": "month"}
+        values: dict[str, Any] = {":m": {"S": day[:7]}, ":day": {"S": f"{day}T"}}
+        query: dict[str, Any] = {"TableName": self.table, "IndexName": MONTH_INDEX}
+        if before is None:
+            condition = "#m = :m AND begins_with(published, :day)"
+        else:
+            published, _, article_id = before.partition(" ")
+            condition = "#m = :m AND published BETWEEN :day AND :p"
+            values |= {":p": {"S": published}, ":id": {"S": article_id}}
+            query["FilterExpression"] = "published < :p OR id < :id"
+        query |= {
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "Select": "COUNT",
+        }
+        with aws_errors("DynamoDB query"):
+            pages = self.client.get_paginator("query").paginate(**query)
+            return sum(int(page.get("Count", 0)) for page in pages)
+
     def days_with_articles(self, month: str) -> set[str]:
         """One request per day of the month, each counting at most one item."""
         found: set[str] = set()

@@ -323,6 +323,19 @@ class SqliteIndex:
         rows = self._query(sql, (f"{day}T", f"{day}U", limit))
         return [record_from_dict(json.loads(d)) for (d,) in rows]
 
+    def count_day(self, day: str, *, before: str | None = None) -> int:
+        sql = (
+            "SELECT COUNT(*) FROM articles "  # noqa: S608 (constants only)
+            f"WHERE published >= ? AND published < ? AND {LISTED}"
+        )
+        params: list[object] = [f"{day}T", f"{day}U"]
+        if before is not None:
+            published, _, article_id = before.partition(" ")
+            sql += " AND (published < ? OR (published = ? AND id < ?))"
+            params += [published, published, article_id]
+        ((count,),) = self._query(sql, params)
+        return int(count)
+
     def days_with_articles(self, month: str) -> set[str]:
         sql = (
             "SELECT DISTINCT substr(published, 1, 10) FROM articles "  # noqa: S608 (constants)

@@ -130,14 +130,33 @@ def json_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: st
     return Page("feed.json", body.encode("utf-8"), JSON_FEED, LIST_CACHE)
 
 
-def day_sitemap(day: str, part: int, records: Sequence[IndexRecord], base_url: str) -> Page:
-    """One part of a day's articles (oldest first), each with its last change."""
+def sitemap_entry(record: IndexRecord, base_url: str) -> tuple[str, str]:
+    """An article's sitemap entry: its URL and its last change."""
+    return base_url + article_path(record), iso_time(_updated(record))
+
+
+def day_sitemap(day: str, part: int, entries: Sequence[tuple[str, str]]) -> Page:
+    """One part of a day's sitemap: entries (sitemap_entry) of its articles, oldest first."""
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for record in records:
+    for loc, lastmod in entries:
         entry = _sub(urlset, "url")
-        _sub(entry, "loc", base_url + article_path(record))
-        _sub(entry, "lastmod", iso_time(_updated(record)))
+        _sub(entry, "loc", loc)
+        _sub(entry, "lastmod", lastmod)
     return Page(sitemap_key(day, part), _xml_bytes(urlset), XML, LIST_CACHE)
+
+
+def sitemap_entries(data: bytes) -> list[tuple[str, str]]:
+    """The entries of a stored day's sitemap, in order (ValueError when it is not one)."""
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - our own file, and no entities are expanded
+    except ET.ParseError as exc:
+        raise ValueError(f"a sitemap that is not XML: {exc}") from exc
+    if root.tag != f"{{{SITEMAP_NS}}}urlset":
+        raise ValueError("not a sitemap's urlset")
+    return [
+        (url.findtext(f"{{{SITEMAP_NS}}}loc") or "", url.findtext(f"{{{SITEMAP_NS}}}lastmod") or "")
+        for url in root.iter(f"{{{SITEMAP_NS}}}url")
+    ]
 
 
 def sitemap_index(keys: Iterable[str], base_url: str) -> Page:

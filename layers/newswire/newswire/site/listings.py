@@ -3,6 +3,7 @@ every record at once (the full build), in the same order and limits."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -33,6 +34,10 @@ class Listings(Protocol):
     def by_term(self, taxonomy: Taxonomy, term: str, limit: int) -> list[IndexRecord]: ...
 
     def by_day(self, day: str) -> list[IndexRecord]: ...
+
+    def count_day(self, day: str, before: str | None = None) -> int: ...
+
+    def day_newest(self, day: str, limit: int) -> list[IndexRecord]: ...
 
     def days(self, month: str) -> set[str]: ...
 
@@ -83,6 +88,17 @@ class IndexListings:
         listed = self.index.by_day(day, limit=DAY_LIMIT)
         return oldest_first(self._overlay(listed, lambda r: day_of(r) == day))
 
+    def count_day(self, day: str, before: str | None = None) -> int:
+        # From the index alone: a change's own articles all sort at or after its cursor, so
+        # the count before it is the index's whatever its listings lag; the count of the
+        # whole day only sizes a read (day_newest), which the overlay then corrects.
+        return self.index.count_day(day, before=before)
+
+    def day_newest(self, day: str, limit: int) -> list[IndexRecord]:
+        """At least the day's `limit` newest articles (with this change's own), oldest first."""
+        listed = self.index.by_day(day, limit=limit + len(self.fresh) + len(self.gone))
+        return oldest_first(self._overlay(listed, lambda r: day_of(r) == day))
+
     def days(self, month: str) -> set[str]:
         return self.index.days_with_articles(month) | {
             day_of(r) for r in self.fresh.values() if not r.hidden and r.month == month
@@ -117,6 +133,15 @@ class MemoryListings:
 
     def by_day(self, day: str) -> list[IndexRecord]:
         return list(self.by_days.get(day, []))
+
+    def count_day(self, day: str, before: str | None = None) -> int:
+        listed = self.by_days.get(day, [])
+        if before is None:
+            return len(listed)
+        return bisect.bisect_left([sort_key(r) for r in listed], before)
+
+    def day_newest(self, day: str, limit: int) -> list[IndexRecord]:
+        return self.by_days.get(day, [])[-limit:] if limit > 0 else []
 
     def days(self, month: str) -> set[str]:
         return {day for day in self.by_days if day.startswith(f"{month}-")}

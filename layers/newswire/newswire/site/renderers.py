@@ -8,7 +8,6 @@ anything for (a tag no article has any more, a day emptied by a prune) has its p
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,8 +18,8 @@ from newswire.models import IndexRecord, Taxonomy
 from newswire.ports import ContentStore, StorageError
 from newswire.render import read_page
 from newswire.site.article import render_article
-from newswire.site.feeds import day_sitemap, json_feed, rss_feed
-from newswire.site.listings import Listings
+from newswire.site.feeds import day_sitemap, json_feed, rss_feed, sitemap_entries, sitemap_entry
+from newswire.site.listings import TIE_SLACK, Listings
 from newswire.site.options import SiteOptions
 from newswire.site.pages import ListPage, Page, day_label, render_list
 from newswire.site.paths import (
@@ -181,41 +180,88 @@ class Renderer:
     def day(self, day: str, cursor: str) -> Output:
         """The day's pages and sitemaps from the one that holds `cursor` (the oldest touched
         position) on: those before it list the same articles as before, so they are neither
-        rendered nor compared. Pages and parts past the new last one are deleted."""
-        records = self.listings.by_day(day)
-        position = bisect.bisect_left([sort_key(r) for r in records], cursor)
+        read nor rendered. Where the change falls comes from two counts; the articles read are
+        those from the cursor on and the few before it on its page; the last sitemap's entries
+        before the cursor are kept from the stored sitemap. Pages and parts past the new last
+        one are deleted."""
         size = self.options.archive_page_size
-        pages = math.ceil(len(records) / size)
+        position = self.listings.count_day(day, before=cursor)
         first = position // size + 1
         if position % size == 0 and first > 1:
             first -= 1  # the page before gains or loses its link to this one
+        part = position // SITEMAP_URLS + 1
+        kept = self._stored_entries(day, part, position - (part - 1) * SITEMAP_URLS)
+        start = (
+            (first - 1) * size
+            if kept is not None
+            else min((first - 1) * size, (part - 1) * SITEMAP_URLS)
+        )
+        window = self._window(day, cursor, position, position - start)
+        if window is None:  # ties the counts cannot place: read the whole day
+            window, start, kept = self.listings.by_day(day), 0, None
+        total = start + len(window)
+        pages = math.ceil(total / size)
         label = day_label(day)
 
-        def make(number: int, _: int, chunk: Sequence[IndexRecord]) -> ListPage:
-            return ListPage(
-                path=day_path(day, number),
-                heading=label,
-                kind="Archive",
-                records=chunk,
-                page=number,
-                pages=number + 1 if number < pages else number,
-                page_path=lambda n: day_path(day, n),
-                intro="The day's stories in the order they were published.",
-                current="archive",
-                chronological=True,
+        for number in range(first, pages + 1):
+            chunk = window[(number - 1) * size - start : number * size - start]
+            yield render_list(
+                ListPage(
+                    path=day_path(day, number),
+                    heading=label,
+                    kind="Archive",
+                    records=chunk,
+                    page=number,
+                    pages=number + 1 if number < pages else number,
+                    page_path=lambda n: day_path(day, n),
+                    intro="The day's stories in the order they were published.",
+                    current="archive",
+                    chronological=True,
+                ),
+                self.options,
+                self.base_url,
             )
-
-        yield from self._paginated(records, size, make, range(first, pages + 1))
         yield from self._past_last(lambda n: page_key(day_path(day, n)), max(pages, first - 1))
 
-        parts = math.ceil(len(records) / SITEMAP_URLS)
-        for part in range(position // SITEMAP_URLS + 1, parts + 1):
-            chunk = records[(part - 1) * SITEMAP_URLS : part * SITEMAP_URLS]
-            yield day_sitemap(day, part, chunk, self.base_url)
+        parts = math.ceil(total / SITEMAP_URLS)
+        for number in range(part, parts + 1):
+            begin, end = (number - 1) * SITEMAP_URLS, min(number * SITEMAP_URLS, total)
+            entries = kept if number == part and kept is not None else []
+            done = begin + len(entries)
+            entries = entries + [
+                sitemap_entry(r, self.base_url) for r in window[done - start : end - start]
+            ]
+            yield day_sitemap(day, number, entries)
         yield from self._past_last(lambda n: sitemap_key(day, n), parts)
         self.days.sitemaps[day] = [sitemap_key(day, n) for n in range(1, parts + 1)]
-        if not records or {r.id for r in records} <= self.entered:
+        if total == 0 or (position == 0 and {r.id for r in window} <= self.entered):
             self.days.months.add(day[:7])  # the day is new, or now empty
+
+    def _window(
+        self, day: str, cursor: str, position: int, before: int
+    ) -> list[IndexRecord] | None:
+        """The day's articles from the cursor on, after the `before` ones just before it,
+        oldest first; None when the index's listing cannot be lined up with the count (more
+        articles on one second at the cut than the read's slack)."""
+        after = self.listings.count_day(day) - position
+        listed = self.listings.day_newest(day, after + before + TIE_SLACK)
+        older = [r for r in listed if sort_key(r) < cursor]
+        newer = [r for r in listed if sort_key(r) >= cursor]
+        if len(older) < before:
+            return None
+        return older[len(older) - before :] + newer if before else newer
+
+    def _stored_entries(self, day: str, part: int, count: int) -> list[tuple[str, str]] | None:
+        """The first `count` entries of the day's stored sitemap `part` (the articles before
+        the change, which it does not move), or None when it cannot be read as one."""
+        if count == 0:
+            return []
+        try:
+            stored = self.store.get(sitemap_key(day, part))
+            entries = sitemap_entries(stored) if stored is not None else []
+        except (StorageError, ValueError):
+            return None
+        return entries[:count] if len(entries) >= count else None
 
     def _past_last(self, key: Callable[[int], str], last: int) -> Output:
         """Gone for the pages numbered after `last` that are stored (the first missing one
