@@ -49,8 +49,11 @@ def clean_line(text: str) -> str:
     Line and paragraph separators, the BOM and other invisible characters are dropped or made
     spaces, so that every value is safe in YAML, HTML attributes and file names downstream.
     """
-    if text.isprintable():  # the common case: no control, format or separator characters
-        return _WHITESPACE.sub(" ", text).strip()
+    # The common case: once whitespace (line breaks included) is folded, nothing is left to
+    # drop; the character loop below is for the rest, and gives the same result here.
+    folded = _WHITESPACE.sub(" ", text)
+    if folded.isprintable():
+        return folded.strip()
     out = []
     for char in text:
         category = unicodedata.category(char)
