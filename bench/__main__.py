@@ -1,7 +1,8 @@
-"""`make bench`: the figures of issues 7 and 13; prints the table, writes README.md, results.json.
+"""`make bench`: the figures of issues 7, 13 and 14; prints the table, writes README.md and
+results.json.
 
 python -m bench             every figure; rewrites bench/README.md and bench/results.json
-python -m bench --only 1,5  some figures (keys: 1, 2,3, 4, 5, 6, 7); writes nothing
+python -m bench --only 1,5  some figures (keys: bench/figures.py); writes nothing
 python -m bench --quick     a small workload to try the harness; writes nothing
 """
 
@@ -21,7 +22,7 @@ from bench.report import BENCH_DIR, describe_machine, table_lines, write_readme,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", help="comma-separated figure keys: 1, 2,3, 4, 5, 6, 7")
+    parser.add_argument("--only", help=f"comma-separated figure keys: {', '.join(FIGURES)}")
     parser.add_argument("--quick", action="store_true", help="a small workload; writes nothing")
     parser.add_argument("--out", type=Path, help="write README.md and results.json here")
     args = parser.parse_args(argv)

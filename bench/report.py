@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -155,9 +156,8 @@ METHOD = """\
 - **Clients** run in fresh interpreters (`bench/child.py`): their peak RSS (`ru_maxrss` from
   `os.wait4`) and CPU are theirs alone, and timings cover the work, not the imports (figure 7
   also reports each process's whole CPU, imports included).
-- **Harnesses:** one module per figure (`first_run`, `aws_requests`, `latency`, `cpu`,
-  `cold_start`, `moving`), what they share in `bench/common.py`, the registry in
-  `bench/figures.py`.
+- **Harnesses:** one module per figure ({harnesses}), what they share in `bench/common.py`,
+  the registry in `bench/figures.py`.
 - **AWS figures** use moto's server (`bench/motoserver.py`) on 127.0.0.1, in its own process,
   with a bucket and the table built from template.yaml's `IndexTable`. Requests are counted on
   the client with botocore's `before-call` (per API call) and `before-send` (per HTTP attempt)
@@ -173,6 +173,15 @@ METHOD = """\
 - **Run it:** `make bench`; `python -m bench --only 1,5` runs some figures and `--quick` a
   small workload (neither rewrites this page unless `--out DIR` says where to write).
 """
+
+
+def harness_modules() -> list[str]:
+    """The figure harnesses: the modules of bench/ that define a `figure_N` (or `figures_`)
+    function, so that a new figure's module is listed without editing this page's text."""
+    pattern = re.compile(r"^def figures?_\d", re.MULTILINE)
+    return sorted(
+        path.stem for path in BENCH_DIR.glob("*.py") if pattern.search(path.read_text("utf-8"))
+    )
 
 
 def _first_run_limits(figures: dict[int, Figure]) -> str:
@@ -301,6 +310,9 @@ def _limits(figures: dict[int, Figure]) -> list[str]:
         )
     if 2 in misses or 3 in misses:
         out.append("- **2/3, AWS requests:** see the per-operation tables of figures 2 and 3.")
+    for number in sorted(misses - {1, 2, 3, 4, 6, 7}):  # figures with no paragraph of their own
+        missed = "; ".join(r.name.strip() for r in figures[number].rows if r.verdict == MISS)
+        out.append(f"- **{number}, {missed}:** see [figure {number}](#{number}).")
     return out
 
 
@@ -316,8 +328,9 @@ def write_readme(
     parts = [
         "# newswire benchmark",
         "",
-        "`make bench` (`python -m bench`) measures the figures of issue 7 (1–6) and issue 13 "
-        "(7, and the issue 13 lines of 1 and 6) in one run, on loopback only, prints the "
+        "`make bench` (`python -m bench`) measures the figures of issue 7 (1–6), issue 13 "
+        "(7, and the issue 13 lines of 1 and 6) and issue 14 (8 on) in one run, on loopback "
+        "only, prints the "
         "table below and rewrites this file and "
         "[results.json](results.json) (every number here, and the raw counts behind them). "
         "Everything on this page was measured by the last full run; nothing is typed in.",
@@ -364,5 +377,5 @@ def write_readme(
         if figure.problems:
             parts += ["**The workload did not run as planned:**", ""]
             parts += [f"- {p}" for p in figure.problems] + [""]
-    parts.append(METHOD)
+    parts.append(METHOD.replace("{harnesses}", ", ".join(f"`{m}`" for m in harness_modules())))
     (out / "README.md").write_text("\n".join(parts), encoding="utf-8")
