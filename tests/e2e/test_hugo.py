@@ -24,7 +24,7 @@ from tests.programs import HUGO_NAMES
 pytestmark = pytest.mark.e2e
 
 RFC3339 = "2006-01-02T15:04:05Z07:00"  # Go's reference time
-ARTICLES = 20  # 3 + 5 English, 3 German, 3 Arabic, 4 Japanese, 2 Ukrainian
+ARTICLES = 22  # 3 + 5 English, 3 German, 3 Arabic, 4 Japanese, 2 + 2 Ukrainian
 CONFIG = """\
 baseURL = "https://news.example.org/"
 title = "newswire e2e"
@@ -144,7 +144,7 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("hamburg", [DATA / "german-feed.xml"]),
         ("alam", [DATA / "google-news-arabic.xml"]),
         ("nihon", [DATA / "google-news-japanese.xml"]),
-        ("ukraine", [DATA / "ukrainian-feed.xml"]),
+        ("ukraine", [DATA / "ukrainian-feed.xml", DATA / "google-news-ukrainian.xml"]),
     ):
         done = run_newswire("run", "--site-dir", site, "--section", section, *feeds, cwd=site)
         assert done.returncode == 0, done.stdout + done.stderr

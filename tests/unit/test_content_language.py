@@ -49,6 +49,13 @@ def test_english_tags_keep_acronyms_and_categories_and_drop_filler() -> None:
     assert all(len(a.tags) <= MAX_TAGS for a in articles.values())
 
 
+def test_categories_that_name_no_topic_are_not_tags() -> None:
+    tags = extract_tags(
+        "Ferry returns", "", categories=["Uncategorized", "News", "Transport", "EU"]
+    )
+    assert tags == ("transport", "EU", "ferry")
+
+
 def test_inflections_of_one_word_are_one_tag() -> None:
     tags = extract_tags("Protesters march as protests grow in Lisbon", "The protest grew.")
     assert [t for t in tags if t.startswith("protest")] == ["protesters"]

@@ -54,6 +54,12 @@ CASES = {
         name="google-news-world-ar",
         section="alam",
     ),
+    "google-news-ukrainian": FeedConfig(
+        url="https://news.google.com/rss/topics/CAAqJQgKIh9DQkFTRVFvSUwyMHZNRGx6TVdZU0FtVnVHZ0pWVXlnQVAB"
+        "?hl=uk&gl=UA&ceid=UA:uk",
+        name="google-news-ukraine-uk",
+        section="ukraina",
+    ),
     "google-news-japanese": FeedConfig(
         url="https://news.google.com/rss/topics/CAAqIQgKIhtDQkFTRGdvSUwyMHZNRE5mTTJRU0FtcGhLQUFQAQ"
         "?hl=ja&gl=JP&ceid=JP:ja",

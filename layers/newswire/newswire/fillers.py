@@ -33,15 +33,16 @@ GERMAN = """
     geht gehen ging steht stehen stand will wollen soll sollen muss müssen kann können neu neue
     neuen neuer neues mehr weiter weitere heute gestern morgen jahr jahre jahren woche tag tage
     live ticker update liveblog news video bilder erste ersten letzte letzten montag dienstag
-    mittwoch donnerstag freitag samstag sonntag
+    mittwoch donnerstag freitag samstag sonntag mrd mio prozent
 """
 UKRAINIAN = """
     заявив заявила заявили каже кажуть сказав сказала новий нова нові нового новини відео фото
-    сьогодні вчора році року роки рік тиждень день дні також може можуть понад майже
+    сьогодні вчора році року роки рік тиждень день дні також може можуть понад майже млрд млн
+    тис
 """
 RUSSIAN = """
     заявил заявила заявили говорит сказал сказала новый новая новые нового новости видео фото
-    сегодня вчера году года год неделя день дни также может могут более почти
+    сегодня вчера году года год неделя день дни также может могут более почти млрд млн тыс
 """
 FRENCH = """
     dit dire annonce annoncé selon nouveau nouvelle nouveaux direct vidéo photos aujourd'hui
@@ -61,3 +62,8 @@ FILLERS: dict[str, frozenset[str]] = {
         ("es", SPANISH), ("ar", ARABIC),
     )
 }  # fmt: skip
+# Categories that publishing tools put on items by default and that name no topic.
+NO_TOPIC = frozenset(
+    {"uncategorized", "uncategorised", "general", "misc", "miscellaneous", "other", "featured",
+     "home", "allgemein", "sonstiges", "без категорії", "без рубрики", "non classé"}
+)  # fmt: skip

@@ -10,7 +10,7 @@ from functools import lru_cache
 import Stemmer
 from stop_words import get_stop_words
 
-from newswire.fillers import FILLERS
+from newswire.fillers import FILLERS, NO_TOPIC
 from newswire.language import primary
 
 LANGUAGES = {
@@ -212,7 +212,8 @@ def extract_tags(
             counter.word(token, weight, shouting=shouting, title_case=title_case)
     tags = list(cap_terms(t.lower() for t in configured))
     keys = {k for t in tags for k in counter.keys(t)}
-    for tag in (*cap_terms(_case(c) for c in categories), *cap_terms(counter.ranked())):
+    own = (_case(c) for c in categories if c.strip().lower() not in NO_TOPIC | counter.stop)
+    for tag in (*cap_terms(own), *cap_terms(counter.ranked())):
         if len(tags) >= limit:
             break
         # One tag per word: "baltic" and "baltic sea", "storm" and "storms" are one choice.
