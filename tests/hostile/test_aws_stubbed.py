@@ -4,6 +4,7 @@ UnprocessedKeys, cancelled transactions and conditional-write conflicts, and the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import botocore.endpoint
+import botocore.stub
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.stub import Stubber
 
-import newswire.adapters.dynamodb
+import newswire.adapters.dynamodb_batch
 from newswire.adapters.codec import record_to_dict
 from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.s3 import S3Store
@@ -43,7 +45,7 @@ THROTTLED = "ProvisionedThroughputExceededException"
 @pytest.fixture
 def adapter_sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     sleeps = Sleeps()
-    monkeypatch.setattr(newswire.adapters.dynamodb, "time", sleeps)
+    monkeypatch.setattr(newswire.adapters.dynamodb_batch, "time", sleeps)
     return sleeps
 
 
@@ -165,50 +167,103 @@ def test_throttling_after_botocore_retries_is_a_plain_storage_error(
         DynamoIndex(client, TABLE).get_records(["a"])
 
 
-# --- TransactWriteItems ------------------------------------------------------------------------
+# --- adding an article: claim, term items, article -------------------------------------------
+
+ANY = botocore.stub.ANY
 
 
-@pytest.mark.parametrize(
-    ("reasons", "outcome"),
-    [
-        (["ConditionalCheckFailed", "None"], False),
-        (["ConditionalCheckFailed", "ConditionalCheckFailed"], False),
-        (["None", "ConditionalCheckFailed"], SlugTaken),
-        (["None", "TransactionConflict"], StorageError),
-        (["TransactionConflict", "None"], StorageError),
-        (["ThrottlingError", "None"], StorageError),
-        (["ValidationError", "None"], StorageError),
-    ],
-)
-def test_a_cancelled_transaction_says_why(
-    dynamodb: tuple[DynamoDBClient, Stubber], reasons: list[str], outcome: object
-) -> None:
-    client, stubber = dynamodb
-    stubber.add_client_error(
-        "transact_write_items", service_error_code="TransactionCanceledException",
-        service_message=f"Transaction cancelled, please refer cancellation reasons for specific "
-        f"reasons [{', '.join(reasons)}]", http_status_code=400,
-        modeled_fields={"CancellationReasons": [{"Code": r} for r in reasons]},
-    )  # fmt: skip
-    index = DynamoIndex(client, TABLE)
-    if outcome is False:
-        assert index.add(record("a")) is False
+def stub_claim(stubber: Stubber, error: str | None = None) -> None:
+    params = {"TableName": TABLE, "Item": ANY, "ConditionExpression": ANY,
+              "ExpressionAttributeNames": ANY, "ExpressionAttributeValues": ANY}  # fmt: skip
+    if error is None:
+        stubber.add_response("put_item", {}, params)
     else:
-        assert isinstance(outcome, type)
-        with pytest.raises(outcome) as raised:
-            index.add(record("a"))
-        if outcome is StorageError:
-            assert not isinstance(raised.value, SlugTaken)
-            assert "TransactionCanceledException" in str(raised.value)
+        stubber.add_client_error("put_item", service_error_code=error, expected_params=params)
 
 
-def test_a_transaction_throttled_outright_is_a_storage_error(
+def test_a_slug_held_by_another_article_is_slug_taken(
     dynamodb: tuple[DynamoDBClient, Stubber],
 ) -> None:
     client, stubber = dynamodb
-    stubber.add_client_error("transact_write_items", service_error_code=THROTTLED)
-    with pytest.raises(StorageError, match=f"^DynamoDB write of a+ failed: {THROTTLED}"):
-        DynamoIndex(client, TABLE).add(record("a" * 20))
+    stub_claim(stubber, "ConditionalCheckFailedException")
+    with pytest.raises(SlugTaken):
+        DynamoIndex(client, TABLE).add(record("a"))  # and nothing else was sent
+
+
+@pytest.mark.parametrize("code", [THROTTLED, "ValidationException", "InternalServerError"])
+def test_a_failed_claim_is_a_storage_error_and_nothing_more_is_sent(
+    dynamodb: tuple[DynamoDBClient, Stubber], code: str
+) -> None:
+    client, stubber = dynamodb
+    stub_claim(stubber, code)
+    with pytest.raises(StorageError, match=f"^DynamoDB slug claim of a failed: {code}") as raised:
+        DynamoIndex(client, TABLE).add(record("a"))
+    assert not isinstance(raised.value, SlugTaken)
+
+
+def test_unprocessed_term_items_are_written_again_until_resolved(
+    dynamodb: tuple[DynamoDBClient, Stubber], adapter_sleeps: Sleeps
+) -> None:
+    client, stubber = dynamodb
+    tagged = dataclasses.replace(record("a"), tags=("harbour", "storm"), publisher="Wire")
+    stub_claim(stubber)
+    first = {"RequestItems": {TABLE: ANY}}
+    unprocessed = {"PutRequest": {"Item": {"pk": {"S": "T#a#tags#storm"}, "x": {"S": "y"}}}}
+    stubber.add_response("batch_write_item", {"UnprocessedItems": {TABLE: [unprocessed]}}, first)
+    stubber.add_response(
+        "batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {TABLE: [unprocessed]}}
+    )
+    stubber.add_response("put_item", {}, {"TableName": TABLE, "Item": ANY,
+                         "ConditionExpression": "attribute_not_exists(pk)",
+                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})  # fmt: skip
+    stubber.add_response("batch_write_item", {}, first)  # the month marker
+    assert DynamoIndex(client, TABLE).add(tagged) is True
+    assert len(adapter_sleeps.delays) == 1
+
+
+def test_unprocessed_term_items_forever_is_a_storage_error_before_the_article(
+    dynamodb: tuple[DynamoDBClient, Stubber], adapter_sleeps: Sleeps
+) -> None:
+    client, stubber = dynamodb
+    tagged = dataclasses.replace(record("a"), tags=("harbour",))
+    stub_claim(stubber)
+    pending = {"PutRequest": {"Item": {"pk": {"S": "T#a#tags#harbour"}}}}
+    for _ in range(9):
+        stubber.add_response(
+            "batch_write_item", {"UnprocessedItems": {TABLE: [pending]}}, {"RequestItems": ANY}
+        )
+    with pytest.raises(StorageError, match="unprocessed items"):
+        DynamoIndex(client, TABLE).add(tagged)  # no article put: the next run adds it whole
+    assert sum(adapter_sleeps.delays) <= 30
+
+
+def test_an_article_added_meanwhile_by_another_run_is_false_and_its_terms_are_settled(
+    dynamodb: tuple[DynamoDBClient, Stubber],
+) -> None:
+    client, stubber = dynamodb
+    ours = dataclasses.replace(record("a"), tags=("harbour", "ours"))
+    theirs = dataclasses.replace(record("a"), tags=("harbour",), title="Their title")
+    stored = {**item("a"), **{k: TypeSerializer().serialize(v) for k, v in {
+        "title": theirs.title, "tags": ["harbour"],
+        "memberships": '["tags#harbour"]'}.items()}}  # fmt: skip
+    stub_claim(stubber)
+    stubber.add_response("batch_write_item", {}, {"RequestItems": ANY})  # our term items
+    stubber.add_client_error(
+        "put_item", service_error_code="ConditionalCheckFailedException",
+        modeled_fields={"Item": stored},
+    )  # fmt: skip
+
+    # Their term item written again over ours, and ours that they do not have deleted.
+    def put_pks(*pks: str) -> dict[str, Any]:
+        return {"RequestItems": {TABLE: [
+            {"PutRequest": {"Item": ANY}} for _ in pks]}}  # fmt: skip
+
+    stubber.add_response("batch_write_item", {}, put_pks("T#a#tags#harbour"))
+    stubber.add_response(
+        "batch_write_item", {},
+        {"RequestItems": {TABLE: [{"DeleteRequest": {"Key": {"pk": {"S": "T#a#tags#ours"}}}}]}},
+    )  # fmt: skip
+    assert DynamoIndex(client, TABLE).add(ours) is False
 
 
 # --- S3 conditional writes ------------------------------------------------------------------------

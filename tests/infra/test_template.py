@@ -427,14 +427,46 @@ def test_the_table_is_on_demand_with_point_in_time_recovery_and_retained() -> No
         {"AttributeName": "term", "KeyType": "HASH"},
         {"AttributeName": "published", "KeyType": "RANGE"},
     ]
-    # The lists need whole records: no read of the table behind a query.
-    assert all(i["Projection"] == {"ProjectionType": "ALL"} for i in indexes.values())
+    # Each index projects what its readers use, never ALL: every write of an item in an
+    # index is billed again by its projected size. ByMonth: the record's fields (latest and
+    # by_month return whole records), not the article item's bookkeeping.
+    from newswire.adapters.codec import LISTING_FIELDS, record_to_dict
+
+    assert indexes["ByMonth"]["Projection"]["ProjectionType"] == "INCLUDE"
+    every_field = record_to_dict(FULL_RECORD)
+    assert set(every_field) >= set(FULL_RECORD.__dataclass_fields__) - {"date", "hidden"}
+    month_fields = indexes["ByMonth"]["Projection"]["NonKeyAttributes"]
+    assert sorted(month_fields) == sorted(set(every_field) - {"published", "day", "hidden"})
+    assert "memberships" not in month_fields
+    # ByTerm: what a list shows (by_term's listing), which is all a term item holds.
+    assert indexes["ByTerm"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": [f for f in LISTING_FIELDS if f != "published"],
+    }
     assert {d["AttributeName"]: d["AttributeType"] for d in properties["AttributeDefinitions"]} == {
         "pk": "S",
         "month": "S",
         "published": "S",
         "term": "S",
     }
+
+
+def _full_record() -> Any:
+    """A record with every optional field set (record_to_dict leaves out unset ones)."""
+    from datetime import UTC, datetime
+
+    from newswire.models import IndexRecord
+
+    when = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    return IndexRecord(
+        id="0" * 20, key="content/news/2026/01/a.md", section="news", slug="a", title="A",
+        date=when, link="https://example.org/a", feeds=("wire",), content_hash="0" * 32,
+        publisher="Wire", lastmod=when, first_seen=when, summary="s",
+        image="https://example.org/a.jpg", tags=("t",), categories=("c",), hidden=True,
+    )  # fmt: skip
+
+
+FULL_RECORD = _full_record()
 
 
 def test_the_adapter_queries_the_indexes_the_template_declares() -> None:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from newswire.adapters.dynamodb import BATCH_GET_LIMIT, DynamoIndex
+from newswire.adapters.dynamodb import DynamoIndex
+from newswire.adapters.dynamodb_batch import BATCH_GET_LIMIT
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import MARKDOWN_CONTENT_TYPE, SITE_TAG, S3Store
 from newswire.models import FeedState, IndexRecord

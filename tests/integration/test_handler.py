@@ -408,21 +408,33 @@ def test_first_run_writes_every_article_to_s3_and_dynamodb(
         assert state["articles_total"] == count
         assert state["consecutive_errors"] == 0
 
-    # Writes: one object and one transaction per article, one `_index.md` per section (the
-    # first time), no overwrite.
+    # Writes: one object per article, one `_index.md` per section (the first time), no
+    # overwrite; one conditional put of each article record, after its slug claim and its
+    # term items (no transaction: billed twice).
     puts = [c.params["Key"] for c in aws_calls.of("PutObject")]
     assert len(puts) == 8 + len(SECTION_INDEXES) and set(puts) >= SECTION_INDEXES
     assert all(c.params.get("IfNoneMatch") == "*" for c in aws_calls.of("PutObject"))
     assert len(aws_calls.article_writes()) == 8
-    for call in aws_calls.article_writes():  # each article with its slug claim, atomically
-        assert call.operation == "TransactWriteItems"
-        article, claim, *rest = written_keys(call)
-        assert (article[:2], claim[:2]) == ("A#", "S#")
-        # ...its term memberships (ByTerm: lists per tag, category, publisher), and the first
-        # article of a month also writes that month's marker (listings skip empty months)
-        terms = [k for k in rest if not k.startswith("M#")]
-        assert terms and all(k.startswith(f"T#{article[2:]}#") for k in terms)
-        assert all(len(k) == len("M#2026-01") for k in rest if k.startswith("M#"))
+    writes = [c for c in aws_calls.calls if written_keys(c)]
+    for call in aws_calls.article_writes():
+        assert call.operation == "PutItem"
+        assert call.params["ConditionExpression"] == "attribute_not_exists(pk)"
+        (article,) = written_keys(call)
+        article_id = article[2:]
+        before = writes[: writes.index(call)]
+        claimed = [k for c in before for k in written_keys(c) if k.startswith("S#")]
+        assert f"S#{articles[article]['section']}/{articles[article]['slug']}" in claimed
+        # ...its term memberships (ByTerm: lists per tag, category, publisher), batched
+        terms = [k for c in before for k in written_keys(c) if k.startswith(f"T#{article_id}#")]
+        assert terms and all(
+            c.operation == "BatchWriteItem"
+            for c in before
+            if any(k.startswith("T#") for k in written_keys(c))
+        )
+    # The first article of a month also writes that month's marker (listings skip empty
+    # months).
+    markers = [k for c in writes for k in written_keys(c) if k.startswith("M#")]
+    assert markers and all(len(k) == len("M#2026-01") for k in markers)
 
     # The server saw one unconditional GET per feed, from a client that names itself.
     for path in (GAZETTE, NOTES, WORLD):

@@ -83,7 +83,9 @@ class ArticleIndex(Protocol):
         ...
 
     def add(self, record: IndexRecord) -> bool:
-        """Record a new article and claim its `<section>/<slug>`, both or neither.
+        """Record a new article and claim its `<section>/<slug>`, both or neither; an add
+        cut short may leave the claim alone, owned by this article id, which the next add of
+        the article reuses.
 
         False if the article id is already recorded (another run got there first: nothing is
         changed). Raises SlugTaken if the slug is claimed by another article id.
@@ -120,7 +122,9 @@ class ArticleIndex(Protocol):
 
     def by_term(self, taxonomy: Taxonomy, term: str, *, limit: int) -> list[IndexRecord]:
         """Newest first (ties by id), the articles whose `taxonomy` ("tags", "categories" or
-        "publisher") includes `term` exactly.
+        "publisher") includes `term` exactly, as a list shows them: the fields of
+        codec.LISTING_FIELDS, the others empty (content_hash "", feeds (), first_seen None).
+        A listing is for reading: get_records gives the record to write back.
 
         Like latest and by_month, on DynamoDB this reads an index, which is eventually
         consistent: a record written a moment ago may be missing, or listed as it was. A caller

@@ -6,6 +6,7 @@ backends hold the same fields under the same names.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,37 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
         "hidden": True if record.hidden else None,  # absent unless hidden: shapes unchanged
     }
     return {k: v for k, v in data.items() if v is not None}
+
+
+LISTING_FIELDS = (
+    "id",
+    "key",
+    "section",
+    "slug",
+    "title",
+    "date",
+    "published",
+    "link",
+    "publisher",
+    "lastmod",
+    "summary",
+    "image",
+    "tags",
+    "categories",
+)
+"""What a list shows of each article (a list page's entry, a feed of a tag): what
+ArticleIndex.by_term returns on both backends, all that DynamoDB's term items hold, and all
+that its ByTerm index projects (template.yaml)."""
+
+
+def listing_of(record: IndexRecord) -> IndexRecord:
+    """The record as a list holds it: the fields outside LISTING_FIELDS emptied."""
+    return dataclasses.replace(record, content_hash="", feeds=(), first_seen=None)
+
+
+def listing_from_dict(data: dict[str, Any]) -> IndexRecord:
+    """A listing from a term item, thin or (written by an earlier version) a whole record."""
+    return listing_of(record_from_dict({"content_hash": "", **data}))
 
 
 def record_from_dict(data: dict[str, Any]) -> IndexRecord:

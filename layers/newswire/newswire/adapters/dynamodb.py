@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newswire.adapters.aws_errors import (
+    CONDITION_FAILED,
     REASON_CONDITION_FAILED,
     TRANSACTION_CANCELLED,
     Declined,
     aws_errors,
 )
-from newswire.adapters.codec import record_from_dict, state_from_dict
+from newswire.adapters.codec import listing_from_dict, record_from_dict, state_from_dict
+from newswire.adapters.dynamodb_batch import DynamoBatches, old_item
 from newswire.adapters.dynamodb_feeds import DynamoFeedStates
 from newswire.adapters.dynamodb_items import (
     MAX_TERM_BYTES,
@@ -48,12 +49,11 @@ from newswire.ports import IndexWrite, SlugTaken, StorageError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-BATCH_GET_LIMIT = 100
 REPLACE_ATTEMPTS = 5
 MEMBERSHIP_HINTS = 4096
 
 
-class DynamoIndex(DynamoFeedStates):
+class DynamoIndex(DynamoBatches, DynamoFeedStates):
     """ArticleIndex on one DynamoDB table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
@@ -64,7 +64,7 @@ class DynamoIndex(DynamoFeedStates):
         # only: a wrong one costs a cancelled request, never a stale term item.
         self._hints: dict[str, Stored] = {}
         self._hints_lock = threading.Lock()
-        # The months this instance has written a month marker for (see _month_marker).
+        # The months this instance has written a month marker for (see _month_items).
         self._marked_months: set[str] = set()
 
     def _remember(self, article_id: str, stored: Stored) -> None:
@@ -73,29 +73,6 @@ class DynamoIndex(DynamoFeedStates):
             self._hints[article_id] = stored
             while len(self._hints) > MEMBERSHIP_HINTS:
                 del self._hints[next(iter(self._hints))]  # the oldest
-
-    def _batch_get(self, pks: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """Items by key, BATCH_GET_LIMIT keys a request, unprocessed keys retried with back-off."""
-        unique = list(dict.fromkeys(pks))
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            keys: list[dict[str, Any]] = [
-                {"pk": {"S": pk}} for pk in unique[start : start + BATCH_GET_LIMIT]
-            ]
-            attempt = 0
-            while keys:
-                with aws_errors("DynamoDB batch get"):
-                    response = self.client.batch_get_item(
-                        RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
-                    )
-                for item in response.get("Responses", {}).get(self.table, []):
-                    yield from_item(item)
-                unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
-                keys = list((unprocessed.get(self.table) or {}).get("Keys", []))
-                if keys:
-                    attempt += 1
-                    if attempt > 8:
-                        raise StorageError("DynamoDB kept returning unprocessed keys (throttled)")
-                    time.sleep(min(0.05 * 2**attempt, 2.0))
 
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
         found: dict[str, IndexRecord] = {}
@@ -114,44 +91,89 @@ class DynamoIndex(DynamoFeedStates):
         return [{"Put": {"TableName": self.table, "Item": item}} for item in items]
 
     def add(self, record: IndexRecord) -> bool:
+        (result,) = self._add_many([record])
+        if isinstance(result, SlugTaken):
+            raise result
+        return result
+
+    def _add_many(self, records: Sequence[IndexRecord]) -> list[bool | SlugTaken]:
+        """Add each record: its slug claim, its term items, then the article itself.
+
+        No transaction: DynamoDB bills a transactional write twice, and every step is a
+        conditional or repeatable put of the same item. The claim comes first, so a slug that
+        another article holds stops the add before anything is written. The article comes
+        last: until it exists the next run finds the article new and writes all three again.
+        A crash in between leaves a claim that its own article id owns (the retry passes its
+        condition) and term items that list an article whose index record comes with the
+        retry. Of two concurrent adds of one article the article put of one fails; that one
+        rewrites the term items from the stored article (see _settle_terms)."""
+        results: list[bool | SlugTaken] = []
+        claimed: list[IndexRecord] = []
+        for record in records:
+            try:
+                self._claim_slug(record)
+            except SlugTaken as taken:
+                results.append(taken)
+                continue
+            results.append(True)
+            claimed.append(record)
+        keys = {r.id: memberships(r) for r in claimed}
+        self._put_items([item for r in claimed for item in term_items(r, keys[r.id])])
+        written = {r.id: self._put_article(r, keys[r.id]) for r in claimed}
+        return [
+            written[r.id] if result is True else result
+            for r, result in zip(records, results, strict=True)
+        ]
+
+    def _claim_slug(self, record: IndexRecord) -> None:
         claim = f"S#{record.section}/{record.slug}"
-        keys = memberships(record)
-        # One request: the article, its slug claim and its term items, all or nothing. The
-        # article comes first and the claim second: the cancellation reasons say which failed.
         try:
-            with aws_errors(f"DynamoDB write of {record.id}", declined=[TRANSACTION_CANCELLED]):
-                self.client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": article_item(record, keys),
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        },
-                        {
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": to_item({"pk": claim, "owner": record.id}),
-                                "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
-                                "ExpressionAttributeNames": {"#o": "owner"},
-                                "ExpressionAttributeValues": {":id": {"S": record.id}},
-                            }
-                        },
-                        *self._puts(term_items(record, keys)),
-                        *self._month_marker(record),
-                    ]
+            with aws_errors(f"DynamoDB slug claim of {record.id}", declined=[CONDITION_FAILED]):
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=to_item({"pk": claim, "owner": record.id}),
+                    ConditionExpression="attribute_not_exists(pk) OR #o = :id",
+                    ExpressionAttributeNames={"#o": "owner"},
+                    ExpressionAttributeValues={":id": {"S": record.id}},
                 )
         except Declined as declined:
-            if declined.reason_codes[:1] == [REASON_CONDITION_FAILED]:
-                return False
-            if declined.reason_codes[1:2] == [REASON_CONDITION_FAILED]:
-                raise SlugTaken(f"slug {claim[2:]} belongs to another article") from declined
-            raise
+            raise SlugTaken(f"slug {claim[2:]} belongs to another article") from declined
+
+    def _put_article(self, record: IndexRecord, keys: Sequence[str]) -> bool:
+        """The article item, if it is not there yet (False, its term items settled, if it
+        is), and its month's marker."""
+        try:
+            with aws_errors(f"DynamoDB write of {record.id}", declined=[CONDITION_FAILED]):
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=article_item(record, keys),
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except Declined as declined:
+            self._settle_terms(record.id, keys, old_item(declined))
+            return False
         self._remember(record.id, Stored.of(keys))
+        self._put_items(self._month_items(record))
         if not record.hidden:
             self._marked_months.add(record.month)
         return True
+
+    def _settle_terms(
+        self, article_id: str, ours: Sequence[str], item: dict[str, Any] | None
+    ) -> None:
+        """After losing a race to add an article: the term items we wrote may have replaced
+        the winner's. Write the winner's again (from its stored article) and delete ours that
+        it does not have."""
+        if item is not None:
+            data: dict[str, Any] | None = from_item(item)
+        else:
+            data = next(iter(self._batch_get([f"A#{article_id}"])), None)
+        if data is None:
+            return
+        stored = stored_of(data)
+        self._put_items(term_items(record_from_dict(data), stored.keys))
+        self._delete_items(sorted(f"T#{article_id}#{k}" for k in set(ours) - set(stored.keys)))
 
     def months_with_articles(self) -> set[str]:
         """From the month markers (one query); a table written before they existed has none
@@ -181,14 +203,13 @@ class DynamoIndex(DynamoFeedStates):
                 found.update(str(i["published"]["S"]) for i in page.get("Items", []))
         return found
 
-    def _month_marker(self, record: IndexRecord) -> list[Any]:
-        """A Put of the article's month marker, unless this instance already wrote it: once a
-        month per process, in the article's own transaction (so no extra request), and
-        idempotent across processes."""
+    def _month_items(self, record: IndexRecord) -> list[dict[str, Any]]:
+        """The article's month marker, unless this instance already wrote it: once a month per
+        process, and idempotent across processes."""
         month = record.month
         if record.hidden or month in self._marked_months:
             return []  # a hidden article is listed nowhere: its month is not one with articles
-        return self._puts([month_marker_item(month)])
+        return [month_marker_item(month)]
 
     def write_many(self, writes: Sequence[IndexWrite]) -> list[bool]:
         # One transaction per article, as add and replace: a DynamoDB transaction holds at most
@@ -226,7 +247,7 @@ class DynamoIndex(DynamoFeedStates):
                     self.client.transact_write_items(
                         TransactItems=[
                             *replace_actions(self.table, record, keys, stored, expected),
-                            *self._month_marker(record),
+                            *self._puts(self._month_items(record)),
                         ]
                     )
                 self._remember(record.id, Stored.of(keys))
@@ -350,7 +371,12 @@ class DynamoIndex(DynamoFeedStates):
             values[":feed"] = {"S": feed}
         return self._newest(query, limit)
 
-    def _newest(self, query: dict[str, Any], limit: int) -> list[IndexRecord]:
+    def _newest(
+        self,
+        query: dict[str, Any],
+        limit: int,
+        read: Callable[[dict[str, Any]], IndexRecord] = record_from_dict,
+    ) -> list[IndexRecord]:
         """The first `limit` records of a newest-first index query, ties broken by id: reads
         on past the limit while the next items share the last one's `published`."""
         if limit <= 0:
@@ -361,7 +387,7 @@ class DynamoIndex(DynamoFeedStates):
                 **query, PaginationConfig={"PageSize": min(limit + 1, 1000)}
             )
             for page in pages:
-                out.extend(record_from_dict(from_item(i)) for i in page.get("Items", []))
+                out.extend(read(from_item(i)) for i in page.get("Items", []))
                 if len(out) > limit and out[-1].published < out[limit - 1].published:
                     break
         # An index query returns items with equal sort keys in no defined order.
@@ -380,6 +406,7 @@ class DynamoIndex(DynamoFeedStates):
                 "ScanIndexForward": False,
             },
             limit,
+            listing_from_dict,  # term items hold what a list shows, no more
         )
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:

@@ -3,13 +3,16 @@
 Table layout (the schema itself lives once, in template.yaml):
   pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index;
                                `memberships` names the article's term items (below)
-  pk = "S#<section>/<slug>"    slug claim, written in the same transaction as its article
+  pk = "S#<section>/<slug>"    slug claim, written before its article (see DynamoIndex.add)
   pk = "T#<article id>#<taxonomy>#<term>"
-                               term membership: a copy of the article record plus
-                               `term` = "<taxonomy>#<term>", which with `published` feeds the
-                               ByTerm index (lists per tag, category, publisher). Written in the
-                               same transaction as the article; an update deletes the items of
-                               the terms the article no longer has in that transaction too
+                               term membership: what a list shows of the article
+                               (codec.LISTING_FIELDS, well under 1 KB) plus `term` =
+                               "<taxonomy>#<term>", which with `published` feeds the ByTerm
+                               index (lists per tag, category, publisher). A new article's are
+                               written before it; an update writes them, and deletes the items
+                               of the terms the article no longer has, in its transaction.
+                               Items written by earlier versions are whole copies of the
+                               record: read alike (by_term keeps the listing fields)
   pk = "M#<YYYY-MM>"           month marker: `month` = "months" and `published` = the month, so
                                one ByMonth query lists the months that hold articles
   pk = "F#<feed id>"           feed state (validators, last status, errors, not-before), and
@@ -30,7 +33,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from newswire.adapters.codec import record_from_dict, record_to_dict
+from newswire.adapters.codec import LISTING_FIELDS, record_from_dict, record_to_dict
 from newswire.models import IndexRecord, Taxonomy
 
 MONTH_INDEX = "ByMonth"
@@ -84,6 +87,7 @@ def memberships_value(keys: Sequence[str]) -> str:
 
 def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
     data = record_to_dict(record)
+    del data["day"]  # no reader: bytes billed on every write
     data["pk"] = f"A#{record.id}"
     if not record.hidden:  # no `month`: a hidden article stays out of the ByMonth index
         data["month"] = record.month
@@ -92,9 +96,11 @@ def article_item(record: IndexRecord, keys: Sequence[str]) -> dict[str, Any]:
 
 
 def term_items(record: IndexRecord, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """The record's term items (no `month`: term items stay out of ByMonth)."""
+    """The record's term items: its listing fields only (each item is written, and billed,
+    once per term), no `month` (term items stay out of ByMonth)."""
     data = record_to_dict(record)
-    return [to_item({**data, "pk": f"T#{record.id}#{key}", "term": key}) for key in keys]
+    listing = {k: data[k] for k in LISTING_FIELDS if k in data}
+    return [to_item({**listing, "pk": f"T#{record.id}#{key}", "term": key}) for key in keys]
 
 
 def month_marker_item(month: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newswire.adapters.codec import (
+    listing_from_dict,
     record_from_dict,
     record_to_dict,
     state_from_dict,
@@ -305,7 +306,8 @@ class SqliteIndex:
             f"SELECT data FROM articles WHERE {where} AND {LISTED} "  # noqa: S608 (constants)
             "ORDER BY published DESC, id LIMIT ?"
         )
-        return [record_from_dict(json.loads(d)) for (d,) in self._query(sql, (term, limit))]
+        # What a list holds (codec.LISTING_FIELDS), as DynamoDB's term items do.
+        return [listing_from_dict(json.loads(d)) for (d,) in self._query(sql, (term, limit))]
 
     def by_month(self, month: str, *, limit: int) -> list[IndexRecord]:
         sql = (
