@@ -10,6 +10,7 @@ with more write requests or leave stale membership items behind.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +21,14 @@ import pytest
 
 from newswire.adapters.codec import LISTING_FIELDS, listing_of, record_to_dict
 from newswire.adapters.dynamodb import DynamoIndex
-from newswire.adapters.dynamodb_items import MAX_MEMBERSHIPS, memberships
+from newswire.adapters.dynamodb_items import (
+    MAX_MEMBERSHIPS,
+    from_item,
+    memberships,
+    memberships_value,
+    stored_of,
+    to_item,
+)
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import S3Store
 from newswire.models import IndexRecord, Taxonomy, utc_sort_key
@@ -608,9 +616,13 @@ def test_the_article_item_names_its_memberships(request: pytest.FixtureRequest) 
     dynamo.add(RECORDS[5])
     item = dynamo.client.get_item(TableName=dynamo.table, Key={"pk": {"S": f"A#{RECORDS[5].id}"}})
     stored = item["Item"]
-    assert stored["memberships"]["S"] == (
-        '["categories#Світ","publisher#Укрінформ","tags#storm","tags#київ"]'
-    )
+    keys = ["categories#Світ", "publisher#Укрінформ", "tags#storm", "tags#київ"]
+    assert memberships(RECORDS[5]) == keys
+    # A digest of the keys (a replace's condition), the keys themselves from the item's terms.
+    assert stored["memberships"]["S"] == memberships_value(keys)
+    assert len(stored["memberships"]["S"]) < 30
+    assert memberships_value(keys) != memberships_value(keys[:-1])
+    assert stored_of(from_item(stored)).keys == tuple(keys)
     # Every field of the record but `day` (which nothing reads).
     assert {k for k in stored if k not in ("pk", "month", "memberships")} == set(
         record_to_dict(RECORDS[5])
@@ -653,3 +665,36 @@ def test_reindex_recreates_the_term_items(
     # ...and a second reindex is harmless.
     reindex(s3, dynamo)
     assert answers(dynamo, records) == expected_answers(records)
+
+
+def write_as_the_previous_version(dynamo: DynamoIndex, r: IndexRecord) -> None:
+    """The items the version before thin term items wrote: the article with its term keys
+    as a JSON list, and each term item a whole copy of the record."""
+    keys = memberships(r)
+    data = record_to_dict(r)
+    listed = json.dumps(keys, ensure_ascii=False, separators=(",", ":"))
+    article = {**data, "pk": f"A#{r.id}", "month": r.month, "memberships": listed}
+    dynamo.client.put_item(TableName=dynamo.table, Item=to_item(article))
+    for key in keys:
+        item = {**data, "pk": f"T#{r.id}#{key}", "term": key}
+        dynamo.client.put_item(TableName=dynamo.table, Item=to_item(item))
+
+
+def test_items_of_the_previous_version_are_read_and_replaced(
+    request: pytest.FixtureRequest,
+) -> None:
+    dynamo = dynamo_index(request)
+    first = RECORDS[0]  # tags harbour, storm; category Local; publisher Harbour Gazette
+    write_as_the_previous_version(dynamo, first)
+    assert "link" in next(iter(term_items(dynamo, first.id).values()))  # a whole copy
+    assert dynamo.by_term("tags", "harbour", limit=5) == [listing_of(first)]
+    assert dynamo.get_records([first.id]) == {first.id: first}
+    # A replace reads the old JSON memberships: the term items it drops are deleted, the
+    # others rewritten thin.
+    changed = retitled(first, tags=("storm", "lifeboat"), categories=(), publisher=None)
+    fresh = dynamo_index(request)  # never read the article: its guess is cancelled first
+    fresh.replace(changed)
+    assert set(term_items(dynamo, first.id)) == expected_term_pks(changed)
+    assert all("link" not in item for item in term_items(dynamo, first.id).values())
+    assert dynamo.by_term("tags", "harbour", limit=5) == []
+    assert dynamo.by_term("tags", "lifeboat", limit=5) == [listing_of(changed)]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswire.models import FINGERPRINT_CHARS, FeedState, IndexRecord
+from newswire.slugs import parse_content_key
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -49,12 +50,9 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
 LISTING_FIELDS = (
     "id",
     "key",
-    "section",
-    "slug",
     "title",
     "date",
     "published",
-    "link",
     "publisher",
     "lastmod",
     "summary",
@@ -62,19 +60,22 @@ LISTING_FIELDS = (
     "tags",
     "categories",
 )
-"""What a list shows of each article (a list page's entry, a feed of a tag): what
-ArticleIndex.by_term returns on both backends, all that DynamoDB's term items hold, and all
-that its ByTerm index projects (template.yaml)."""
+"""What a list shows of each article (a list page's entry, a feed of a tag), section and slug
+read from the key: what ArticleIndex.by_term returns on both backends, all that DynamoDB's
+term items hold, and all that its ByTerm index projects (template.yaml). Not the `link` (a
+list links to the article's own page; a Google News redirect alone is 300-450 bytes)."""
 
 
 def listing_of(record: IndexRecord) -> IndexRecord:
     """The record as a list holds it: the fields outside LISTING_FIELDS emptied."""
-    return dataclasses.replace(record, content_hash="", feeds=(), first_seen=None)
+    return dataclasses.replace(record, link="", content_hash="", feeds=(), first_seen=None)
 
 
 def listing_from_dict(data: dict[str, Any]) -> IndexRecord:
     """A listing from a term item, thin or (written by an earlier version) a whole record."""
-    return listing_of(record_from_dict({"content_hash": "", **data}))
+    parts = parse_content_key(str(data["key"]))
+    whole = {"section": parts.section, "slug": parts.slug, "content_hash": "", **data}
+    return listing_of(record_from_dict(whole))
 
 
 def record_from_dict(data: dict[str, Any]) -> IndexRecord:
