@@ -4,6 +4,10 @@
 #   make deploy [ENV=prod]   build, then sam deploy with samconfig.toml's [ENV] settings
 #   make invoke              sam local invoke IngestFunction against moto (needs Docker)
 #   make invoke FUNCTION=WorkerFunction   the queue worker, with events/sqs-feeds.json
+#   make invoke-local        sam build for this machine, then run the built IngestFunction (layer
+#                            and function first on sys.path, then the SDK) in a clean interpreter
+#                            against moto, no Docker (FUNCTION=WorkerFunction, MOTO_ENDPOINT=...)
+#   make invoke-local-check  the same on an x86_64 build, end to end on loopback feeds (CI)
 #   make moto-server         moto on 127.0.0.1:5000 with env.json's bucket, table and queues
 #                            (the bench's server: no leak per transaction, memory capped)
 
@@ -43,7 +47,13 @@ MOTO_PORT ?= 5000
 # The server's address space: a runaway request fails instead of swapping the machine.
 MOTO_MAX_MB ?= 4096
 
-.PHONY: build validate deploy invoke moto-server
+# invoke-local runs the build in this machine's Python: the layer's compiled wheels must be for
+# it, whatever samconfig.toml deploys.
+LOCAL_RUNTIME = python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCAL_ARCH = $(patsubst aarch64,arm64,$(shell uname -m))
+MOTO_ENDPOINT ?=
+
+.PHONY: build validate deploy invoke invoke-local invoke-local-check moto-server
 
 $(SAM_STAMP):
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -82,6 +92,19 @@ invoke: build
 	$(SAM_RUN) local invoke $(FUNCTION) --config-env $(ENV) -e $(EVENT_$(FUNCTION)) --env-vars env.json \
 		--parameter-overrides Runtime=$(RUNTIME) Architecture=$(ARCH) \
 		--add-host host.docker.internal:host-gateway
+
+# Docker-free: the built function and layer in a clean interpreter (mk/invoke_local.py), against
+# MOTO_ENDPOINT (e.g. a `make moto-server`) or a moto server started for the run.
+invoke-local: $(STAMP)
+	$(MAKE) build ARCH=$(LOCAL_ARCH) RUNTIME=$(LOCAL_RUNTIME)
+	PYTHONPATH=. $(BIN)/python mk/invoke_local.py --function $(FUNCTION) \
+		$(if $(MOTO_ENDPOINT),--endpoint $(MOTO_ENDPOINT))
+
+# The built artifacts' test (.ci/run): an x86_64 layer for this Python, run end to end on
+# loopback, so a missing or wrong-platform wheel fails here and not on the first deploy.
+invoke-local-check: $(STAMP)
+	$(MAKE) build ARCH=x86_64 RUNTIME=$(LOCAL_RUNTIME)
+	PYTHONPATH=. $(BIN)/python mk/invoke_local.py --check
 
 # moto in the foreground (Ctrl-C stops it); a helper creates env.json's bucket, table (from
 # template.yaml) and feed queue with its dead-letter queue as soon as it answers. Docker containers on Linux cannot reach the
