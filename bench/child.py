@@ -642,6 +642,12 @@ def _package_of(path: str) -> str:
     return _short(path).split("/", 1)[0].removesuffix(".py")
 
 
+def index_units(args: Args) -> Args:
+    from bench.index_units import index_units as run
+
+    return run(args)
+
+
 TASKS: dict[str, Callable[[Args], Args]] = {
     "newswire_embedded": newswire_embedded,
     "reader": reader_peer,
@@ -651,6 +657,7 @@ TASKS: dict[str, Callable[[Args], Args]] = {
     "newswire_profile": newswire_profile,
     "newswire_round": newswire_round,
     "reader_round": reader_round,
+    "index_units": index_units,  # figures 11-13 (bench.index_units)
 }
 
 

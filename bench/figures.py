@@ -1,5 +1,6 @@
-"""The figures of `make bench`, by key: issue 7's (1-6), issue 13's (7) and issue 14's site
-figures (8). Each figure's harness is its own module; what they share is bench.common."""
+"""The figures of `make bench`, by key: issue 7's (1-6), issue 13's (7), issue 14's site
+figures (8) and its index and cost figures (11-13). Each figure's harness is its own module;
+what they share is bench.common."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bench.cold_start import figure_6
 from bench.common import MISS, QUICK, Config, Figure
 from bench.cpu import figure_5
 from bench.first_run import figure_1
+from bench.index_units import figures_index
 from bench.latency import figure_4
 from bench.moving import figure_7
 from bench.site_scale import figure_8
@@ -25,4 +27,5 @@ FIGURES: dict[str, Callable[[Config, Path], list[Figure]]] = {
     "6": lambda cfg, work: [figure_6(cfg, work)],
     "7": lambda cfg, work: [figure_7(cfg, work)],
     "8": lambda cfg, work: [figure_8(cfg, work)],
+    "11,12,13": figures_index,
 }
