@@ -50,6 +50,7 @@ PRICE_NOTE = (
     "GB-month; S3 Standard $0.005 per 1,000 PUT/LIST and $0.0004 per 1,000 GET; SQS $0.40 per "
     "million requests; Lambda $0.20 per million invocations. Free tiers are left out."
 )
+QUEUED_FROM = 20  # template.yaml's InlineFeedsBelow default: from this many due feeds, queued
 SCALES = (
     ("20 feeds hourly", 20, 24, 2_000),
     ("2,000 feeds every 15 min", 2_000, 96, 200_000),
@@ -209,14 +210,17 @@ def _monthly(
     articles = articles_per_day * days
     feed_runs = feeds * runs_per_day * days
     units = {k: per_article[k] * articles + per_feed_run[k] * feed_runs for k in per_article}
+    queued = feeds >= QUEUED_FROM
+    if queued:  # the dispatcher's queued mark (a conditional update, 1 unit) per feed run
+        units["wcu"] += feed_runs
     dollars = {
         "dynamodb_writes": units["wcu"] / 1e6 * PRICES["dynamodb_write_per_million"],
         "dynamodb_reads": units["rcu"] / 1e6 * PRICES["dynamodb_read_per_million"],
         "s3_puts": units["s3_puts"] / 1e3 * PRICES["s3_put_per_thousand"],
         "s3_gets": units["s3_gets"] / 1e3 * PRICES["s3_get_per_thousand"],
         # One message per due feed when queued, sent, received and deleted (3 requests).
-        "sqs": feed_runs * 3 / 1e6 * PRICES["sqs_per_million"] if feeds >= 20 else 0.0,
-        "lambda_requests": (runs_per_day * days + (feed_runs / 5 if feeds >= 20 else 0))
+        "sqs": feed_runs * 3 / 1e6 * PRICES["sqs_per_million"] if queued else 0.0,
+        "lambda_requests": (runs_per_day * days + (feed_runs / 5 if queued else 0))
         / 1e6
         * PRICES["lambda_requests_per_million"],
         "dynamodb_storage_growth": per_article["bytes"]
@@ -372,8 +376,9 @@ def figures_index(cfg: Config, work: Path) -> list[Figure]:
         + ", ".join(f"{k} {v:.2f}" for k, v in per_article.items())
         + "; per feed run beyond its new articles (steady rounds): "
         + ", ".join(f"{k} {v:.2f}" for k, v in per_feed_run.items())
-        + ". A month is 30 days; at 2,000 feeds the scheduled function queues one SQS message "
-        "per feed (sent, received, deleted) and the workers take 5 a batch. Not in the table: "
+        + ". A month is 30 days; from 20 due feeds (InlineFeedsBelow) the scheduled function "
+        "queues one SQS message per feed (sent, received, deleted; and a queued mark, 1 write "
+        "unit) and the workers take 5 a batch. Not in the table: "
         "Lambda duration (CPU per article is figure 5's), the site's pages (issue 14's site "
         "figures), S3 storage, CloudFront and data transfer. " + PRICE_NOTE,
     ]

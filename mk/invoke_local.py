@@ -72,20 +72,23 @@ def function_environment(
 ) -> dict[str, str]:
     """Every variable template.yaml gives the function, valued as env.json gives it to `sam
     local invoke` (pointed at `endpoint` instead of Docker's host), plus what Lambda sets."""
-    template = load_template(intrinsics="unwrapped")
+    template = load_template()
     declared = dict(template["Globals"]["Function"]["Environment"]["Variables"])
     resource = template["Resources"][function]["Properties"]
     declared |= resource.get("Environment", {}).get("Variables", {})
     given = json.loads((REPO / "env.json").read_text(encoding="utf-8")).get(function, {})
-    parameters = {k: str(p.get("Default", "")) for k, p in template["Parameters"].items()}
+    parameters = template["Parameters"]
     env: dict[str, str] = {}
     for name, value in declared.items():
+        ref = value.get("Ref") if isinstance(value, dict) else None
         if name in given:
             env[name] = str(given[name])
-        elif isinstance(value, str) and value in parameters:
-            env[name] = parameters[value]  # !Ref Parameter: its default
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        elif ref in parameters:
+            env[name] = str(parameters[ref].get("Default", ""))
+        elif not isinstance(value, dict | list | bool):
             env[name] = str(value)
+        # Else a resource of the stack (a queue URL, a distribution): absent here, as when
+        # the feature is off.
     env["AWS_ENDPOINT_URL"] = endpoint
     if "FEEDS_QUEUE_URL" in env:
         env["FEEDS_QUEUE_URL"] = endpoint + "/" + env["FEEDS_QUEUE_URL"].split("/", 3)[3]
