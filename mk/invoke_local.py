@@ -9,14 +9,15 @@ context and a sample event from events/, against moto's server: the one given (-
 `make moto-server`), else one started for the run (the bench's memory-capped server).
 
     python mk/invoke_local.py [--function IngestFunction] [--event events/scheduled.json]
-                              [--endpoint http://127.0.0.1:5000] [--feeds FILE]
+                              [--endpoint http://127.0.0.1:5000]
     python mk/invoke_local.py --check
 
 --check is the test of .ci/run: the built IngestFunction ingests feeds served from tests/data
-on 127.0.0.1 (nothing leaves loopback) and renders the site; it fails unless every article is
-stored, indexed and on the site. Run it on a build for this machine's Python and an x86_64
-layer (`make invoke-local-check`): a wheel missing from the layer, or built for the wrong
-platform or Python, fails the import here, not on the first deploy.
+on 127.0.0.1 (nothing leaves loopback), and the built SiteFunction renders the site from the
+plans it queued; it fails unless every article is stored and indexed and the site written.
+Run it on a build for this machine's Python and an x86_64 layer (`make invoke-local-check`): a
+wheel missing from the layer, or built for the wrong platform or Python, fails the import here,
+not on the first deploy.
 """
 
 from __future__ import annotations
@@ -44,11 +45,16 @@ from tooling.cfn import load_template
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / ".aws-sam" / "build"
 LAYER = "NewswireLayer"
-EVENTS = {"IngestFunction": "events/scheduled.json", "WorkerFunction": "events/sqs-feeds.json"}
+EVENTS = {
+    "IngestFunction": "events/scheduled.json",
+    "WorkerFunction": "events/sqs-feeds.json",
+    "SiteFunction": "events/sqs-site.json",
+}
 # What the Lambda Python runtime provides besides the standard library (its /var/runtime).
 SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 RESULT_PREFIX = "LAMBDA-RESULT "
@@ -90,8 +96,8 @@ def function_environment(
         # Else a resource of the stack (a queue URL, a distribution): absent here, as when
         # the feature is off.
     env["AWS_ENDPOINT_URL"] = endpoint
-    if "FEEDS_QUEUE_URL" in env:
-        env["FEEDS_QUEUE_URL"] = endpoint + "/" + env["FEEDS_QUEUE_URL"].split("/", 3)[3]
+    for name in [n for n in env if n.endswith("_QUEUE_URL") and env[n]]:
+        env[name] = endpoint + "/" + env[name].split("/", 3)[3]  # env.json's, on this endpoint
     env["FEEDS_CONFIG"] = str(layer / "newswire" / "feeds.yaml")  # /opt/newswire/feeds.yaml
     env["POWERTOOLS_SERVICE_NAME"] = f"newswire-local-{function}"
     env.setdefault("SITE_URL", "")
@@ -146,7 +152,7 @@ def invoke(
         env = function_environment(function, endpoint, layer, function_dir) | (extra_env or {})
         bootstrap = str(REPO / "mk" / "lambda_bootstrap.py")
         done = subprocess.run(  # noqa: S603 - this interpreter, this repository's script
-            [sys.executable, "-I", "-S", bootstrap, json.dumps(spec)],
+            [sys.executable, "-I", "-S", "-B", bootstrap, json.dumps(spec)],
             env=env,
             cwd=scratch,
             capture_output=True,
@@ -212,7 +218,7 @@ def feed_files(directory: Path) -> Iterator[str]:
 
 
 def check() -> int:
-    """The built IngestFunction, end to end on loopback: every article stored and listed."""
+    """The built functions, end to end on loopback: every article stored, indexed, on the site."""
     target = (REPO / ".aws-sam" / "layer-target").read_text(encoding="utf-8").split()
     machine = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
     here = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -229,23 +235,62 @@ def check() -> int:
         feeds = Path(scratch) / "feeds.yaml"
         entries = [{"name": name.split(".")[0], "url": f"{base}/{name}"} for name in CHECK_FEEDS]
         feeds.write_text(json.dumps({"feeds": entries}), encoding="utf-8")  # JSON is YAML
+        site = {"SITE_URL": "https://news.example.org/"}
         env = {"FEEDS_CONFIG": str(feeds), "NEWSWIRE_ALLOW_HOSTS": "127.0.0.1",
-               "SITE_URL": "https://news.example.org/", "FEEDS_QUEUE_URL": ""}  # fmt: skip
+               "FEEDS_QUEUE_URL": "", **site}  # fmt: skip
         event = json.loads((REPO / EVENTS["IngestFunction"]).read_text(encoding="utf-8"))
-        outcome = invoke("IngestFunction", event, endpoint, extra_env=env)
-        problems = verify(outcome, endpoint)
+        ingested = invoke("IngestFunction", event, endpoint, extra_env=env)
+        outcomes = {"IngestFunction": ingested}
+        # The run's site plans, if it queued them, built by the built SiteFunction.
+        plans = site_plans(endpoint)
+        if plans and (BUILD / "SiteFunction").exists():
+            outcomes["SiteFunction"] = invoke("SiteFunction", plans, endpoint, extra_env=site)
+        problems = verify(outcomes, endpoint)
     for problem in problems:
         print(f"invoke-local --check: {problem}", file=sys.stderr)
     if not problems:
-        print(f"invoke-local --check: the built IngestFunction ran: {json.dumps(outcome)}")
+        print(f"invoke-local --check: the built functions ran: {json.dumps(outcomes)}")
     return 1 if problems else 0
 
 
-def verify(outcome: dict[str, Any], endpoint: str) -> list[str]:
-    if "error" in outcome:
-        return [f"the handler raised {outcome['error']['errorType']}: "
-                f"{outcome['error']['errorMessage']}"]  # fmt: skip
-    summary = outcome["result"]
+def site_plans(endpoint: str) -> dict[str, Any] | None:
+    """The site queue's messages as Lambda's SQS poller hands them over (None if empty)."""
+    url = json.loads((REPO / "env.json").read_text(encoding="utf-8"))["IngestFunction"].get(
+        "SITE_QUEUE_URL"
+    )
+    if not url:
+        return None
+    sqs: SQSClient = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+    queue = endpoint + "/" + url.split("/", 3)[3]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    records: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        records += [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn["QueueArn"],
+                "awsRegion": REGION,
+            }
+            for m in batch
+        ]
+    return {"Records": records} if records else None
+
+
+def verify(outcomes: dict[str, dict[str, Any]], endpoint: str) -> list[str]:
+    problems = [
+        f"{name} raised {o['error']['errorType']}: {o['error']['errorMessage']}"
+        for name, o in outcomes.items()
+        if "error" in o
+    ]
+    if problems:
+        return problems
+    summary = outcomes["IngestFunction"]["result"]
     names = json.loads((REPO / "env.json").read_text(encoding="utf-8"))["IngestFunction"]
     s3: S3Client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     dynamodb: DynamoDBClient = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
@@ -254,15 +299,16 @@ def verify(outcome: dict[str, Any], endpoint: str) -> list[str]:
     markdown = [k for k in keys if k.startswith("content/")]
     scan = dynamodb.get_paginator("scan").paginate(TableName=names["INDEX_TABLE"])
     articles = [i for page in scan for i in page["Items"] if i["pk"]["S"].startswith("A#")]
-    problems = []
     new = summary.get("articles", {}).get("new", 0)
     if summary.get("feeds", {}).get("fetched") != len(CHECK_FEEDS):
         problems.append(f"fetched {summary.get('feeds')} of {len(CHECK_FEEDS)} feeds")
     if not new or new != len(markdown) or new != len(articles):
-        problems.append(f"{new} new articles, {len(markdown)} Markdown objects, "
-                        f"{len(articles)} index records: they must be equal and not 0")  # fmt: skip
-    if "index.html" not in keys or summary.get("site", {}).get("error"):
-        problems.append(f"no site rendered: {summary.get('site')}")
+        problems.append(
+            f"{new} new articles, {len(markdown)} Markdown objects, "
+            f"{len(articles)} index records: they must be equal and not 0"
+        )
+    if "index.html" not in keys:
+        problems.append(f"no site rendered (functions run: {sorted(outcomes)})")
     return problems
 
 

@@ -1,6 +1,7 @@
 """Run one built Lambda handler the way the Python runtime does, in this (clean) interpreter.
 
-Started by mk/invoke_local.py as `python -I -S mk/lambda_bootstrap.py SPEC`: -I ignores every
+Started by mk/invoke_local.py as `python -I -S -B mk/lambda_bootstrap.py SPEC` (-B: Lambda's
+/opt and /var/task are read-only, no bytecode is written there either): -I ignores every
 PYTHON* variable, the user's site-packages and this file's directory, -S the interpreter's own
 site-packages, so nothing is importable but the standard library until this file puts, in the
 Lambda runtime's order: the function's directory (/var/task), the layer's python/ directory

@@ -59,6 +59,10 @@ def seed(endpoint_url: str) -> None:
     feeds_url, dlq_url = create_queues(endpoint_url, names["FEEDS_QUEUE_URL"].rsplit("/", 1)[-1])
     print(f"moto at {endpoint_url}: bucket {bucket} and table {table} ready", flush=True)
     print(f"feed queue {feeds_url}, dead-letter queue {dlq_url}", flush=True)
+    if names.get("SITE_QUEUE_URL"):  # the site plans SiteFunction builds from
+        site = names["SITE_QUEUE_URL"].rsplit("/", 1)[-1]
+        site_url = client("sqs", endpoint_url).create_queue(QueueName=site)["QueueUrl"]
+        print(f"site queue {site_url}", flush=True)
 
 
 def create_queues(endpoint_url: str, name: str) -> tuple[str, str]:

@@ -6,7 +6,8 @@
 #   make invoke FUNCTION=WorkerFunction   the queue worker, with events/sqs-feeds.json
 #   make invoke-local        sam build for this machine, then run the built IngestFunction (layer
 #                            and function first on sys.path, then the SDK) in a clean interpreter
-#                            against moto, no Docker (FUNCTION=WorkerFunction, MOTO_ENDPOINT=...)
+#                            against moto, no Docker (FUNCTION=WorkerFunction or SiteFunction,
+#                            MOTO_ENDPOINT=...)
 #   make invoke-local-check  the same on an x86_64 build, end to end on loopback feeds (CI)
 #   make moto-server         moto on 127.0.0.1:5000 with env.json's bucket, table and queues
 #                            (the bench's server: no leak per transaction, memory capped)
@@ -41,6 +42,7 @@ LAYER_TARGET := .aws-sam/layer-target
 FUNCTION ?= IngestFunction
 EVENT_IngestFunction := events/scheduled.json
 EVENT_WorkerFunction := events/sqs-feeds.json
+EVENT_SiteFunction := events/sqs-site.json
 
 MOTO_HOST ?= 127.0.0.1
 MOTO_PORT ?= 5000
@@ -88,7 +90,7 @@ deploy: build
 # host gateway on Linux; built into Docker Desktop).
 invoke: build
 	@command -v docker >/dev/null 2>&1 || { echo "sam local invoke needs Docker (docs/deploy.md: Trying the Lambda locally)" >&2; exit 1; }
-	@test -n "$(EVENT_$(FUNCTION))" || { echo "FUNCTION must be IngestFunction or WorkerFunction" >&2; exit 1; }
+	@test -n "$(EVENT_$(FUNCTION))" || { echo "FUNCTION must be IngestFunction, WorkerFunction or SiteFunction" >&2; exit 1; }
 	$(SAM_RUN) local invoke $(FUNCTION) --config-env $(ENV) -e $(EVENT_$(FUNCTION)) --env-vars env.json \
 		--parameter-overrides Runtime=$(RUNTIME) Architecture=$(ARCH) \
 		--add-host host.docker.internal:host-gateway
