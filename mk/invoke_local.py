@@ -296,7 +296,8 @@ def verify(outcomes: dict[str, dict[str, Any]], endpoint: str) -> list[str]:
     dynamodb: DynamoDBClient = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=names["CONTENT_BUCKET"])
     keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-    markdown = [k for k in keys if k.startswith("content/")]
+    # Articles' Markdown (a section's _index.md is the Hugo section's, not an article).
+    markdown = [k for k in keys if k.startswith("content/") and not k.endswith("/_index.md")]
     scan = dynamodb.get_paginator("scan").paginate(TableName=names["INDEX_TABLE"])
     articles = [i for page in scan for i in page["Items"] if i["pk"]["S"].startswith("A#")]
     new = summary.get("articles", {}).get("new", 0)
