@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import chain
+from typing import NamedTuple
 
 import Stemmer
 from stop_words import get_stop_words
@@ -101,11 +102,17 @@ def _stopped_stems(language: str) -> frozenset[str]:
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower-case, possessive "'s" dropped (the publisher exclusion)."""
-    return [token.word.lower() for token in _tokens(text)]
+    return [_bare(word) for word in _WORD.findall(text.lower())]
 
 
-@dataclass(frozen=True)
-class _Token:
+def _bare(word: str) -> str:
+    if "'" in word or "’" in word:
+        for suffix in ("'s", "’s", "'S", "’S"):
+            word = word.removesuffix(suffix)
+    return word
+
+
+class _Token(NamedTuple):
     word: str
     """As written, possessive "'s" dropped."""
     starts_sentence: bool
@@ -119,12 +126,15 @@ def _tokens(text: str) -> list[_Token]:
     text = _UNSPACED.sub(" . ", text) if _UNSPACED.search(text) else text
     position = 0
     for match in _WORD.finditer(text):
-        word = match.group(0)
-        for suffix in ("'s", "’s", "'S", "’S"):
-            word = word.removesuffix(suffix)
-        gap = text[position : match.start()].strip()
-        start = not found or (gap != "" and gap[-1] in _SENTENCE_END)
-        found.append(_Token(word, start, bool(found) and gap == ""))
+        start = match.start()
+        gap = text[position:start]
+        if not gap or gap.isspace():
+            found.append(_Token(_bare(match.group(0)), not found, bool(found)))
+        else:
+            mark = gap.rstrip()
+            found.append(
+                _Token(_bare(match.group(0)), not found or mark[-1] in _SENTENCE_END, False)
+            )
         position = match.end()
     return found
 
@@ -212,8 +222,8 @@ def extract_tags(
             counter.word(token, weight, shouting=shouting, title_case=title_case)
     tags = list(cap_terms(t.lower() for t in configured))
     keys = {k for t in tags for k in counter.keys(t)}
-    own = (_case(c) for c in categories if c.strip().lower() not in NO_TOPIC | counter.stop)
-    for tag in (*cap_terms(own), *cap_terms(counter.ranked())):
+    own = [_case(c) for c in categories if _topic(c.strip().lower(), counter.stop)]
+    for tag in chain(cap_terms(own), _capped(counter.ranked())):
         if len(tags) >= limit:
             break
         # One tag per word: "baltic" and "baltic sea", "storm" and "storms" are one choice.
@@ -256,7 +266,7 @@ class _Counter:
         capital = word[:1].isupper() and not shouting
         if len(lower) < MIN_LENGTH or lower in self.stop or (self.nouns_only and not capital):
             return
-        key = self.key(lower)
+        key = str(self.stemmer.stemWord(lower)) if self.stemmer else lower
         if key in self.stopped_stems:
             return
         name = capital and not token.starts_sentence and not title_case
@@ -267,11 +277,23 @@ class _Counter:
         forms = self.forms.setdefault(key, {})
         forms[form] = forms.get(form, 0) + 1
 
-    def ranked(self) -> list[str]:
+    def ranked(self) -> Iterator[str]:
         """The most frequent form of each key, best score first (sorted() is stable, so
         equal scores keep the order in which the words first appeared)."""
-        keys = sorted(self.scores, key=lambda k: -self.scores[k])
-        return [max(self.forms[k], key=self.forms[k].__getitem__) for k in keys]
+        for key in sorted(self.scores, key=lambda k: -self.scores[k]):
+            forms = self.forms[key]
+            yield max(forms, key=forms.__getitem__) if len(forms) > 1 else next(iter(forms))
+
+
+def _topic(category: str, stop: frozenset[str]) -> bool:
+    return category not in NO_TOPIC and category not in stop
+
+
+def _capped(terms: Iterable[str]) -> Iterator[str]:
+    """Each term capped, lazily: only as many as the tags still need are capped."""
+    for term in terms:
+        if capped := cap_term(term):
+            yield capped
 
 
 def _case(term: str) -> str:
