@@ -137,6 +137,22 @@ def test_reindex_accepts_a_site_whose_index_is_lost(site: Path) -> None:
     assert done.stdout.startswith("reindexed 3 page(s): 3 added")
 
 
+def test_reindex_counts_an_unreadable_page_as_failed_and_goes_on(site: Path) -> None:
+    (site / "newswire.sqlite3").unlink()
+    for extra in site.glob("newswire.sqlite3-*"):
+        extra.unlink()
+    month = min(p.parent for p in (site / "content").rglob("*.md") if p.name != "_index.md")
+    (month / "a-hand-edited-page.md").write_bytes(b"---\ntitle: [unclosed\n---\n\nBody\n")
+
+    done = run_newswire("reindex", "--site-dir", site, cwd=site.parent)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("reindexed 3 page(s): 3 added, 0 already indexed (refreshed), "
+                                  "1 failed\n")  # fmt: skip
+    assert "a-hand-edited-page.md: front matter is not YAML" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def closed_early(*args: str | Path, cwd: Path) -> tuple[int, str]:
     """Run newswire with its stdout read by nobody: the reader has gone before it writes."""
     env = fake_aws_environment(dict(os.environ))

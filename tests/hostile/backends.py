@@ -218,12 +218,12 @@ def embedded_backend(root: Path) -> Backend:
     return backend
 
 
-def _scan(client: DynamoDBClient, prefix: str) -> Iterator[dict[str, Any]]:
+def _scan(client: DynamoDBClient, prefix: str, table: str = TABLE) -> Iterator[dict[str, Any]]:
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
     for page in client.get_paginator("scan").paginate(
-        TableName=TABLE, ConsistentRead=True,
+        TableName=table, ConsistentRead=True,
         FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": {"S": prefix}},
     ):  # fmt: skip
         for item in page.get("Items", []):
@@ -231,28 +231,33 @@ def _scan(client: DynamoDBClient, prefix: str) -> Iterator[dict[str, Any]]:
 
 
 def aws_backend(
-    make_s3: Callable[[], S3Client], make_dynamodb: Callable[[], DynamoDBClient]
+    make_s3: Callable[[], S3Client],
+    make_dynamodb: Callable[[], DynamoDBClient],
+    *,
+    bucket: str = BUCKET,
+    table: str = TABLE,
 ) -> Backend:
-    """S3 and DynamoDB on moto (the caller holds `mock_aws` open). Each `make_*` call builds
-    new clients, as a second Lambda instance would."""
+    """S3 and DynamoDB on moto (the caller holds `mock_aws` open, and made `bucket` and
+    `table`). Each `make_*` call builds new clients, as a second Lambda instance would."""
     s3, dynamodb = make_s3(), make_dynamodb()
 
     def keys() -> list[str]:
         found: list[str] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="content/"):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="content/"):
             found.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(key for key in found if not is_section_index(key))
 
     return Backend(
         name="aws",
-        make_store=lambda: S3Store(make_s3(), BUCKET),
-        make_index=lambda: DynamoIndex(make_dynamodb(), TABLE),
+        make_store=lambda: S3Store(make_s3(), bucket),
+        make_index=lambda: DynamoIndex(make_dynamodb(), table),
         object_keys=keys,
-        read=lambda key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read(),
+        read=lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
         records=lambda: {
-            r.id: r for r in (record_from_dict(item) for item in _scan(dynamodb, "A#"))
+            r.id: r for r in (record_from_dict(item) for item in _scan(dynamodb, "A#", table))
         },
         claims=lambda: {
-            str(item["pk"]).removeprefix("S#"): str(item["owner"]) for item in _scan(dynamodb, "S#")
+            str(item["pk"]).removeprefix("S#"): str(item["owner"])
+            for item in _scan(dynamodb, "S#", table)
         },
     )

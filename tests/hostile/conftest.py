@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import errno
 import ipaddress
 import logging
@@ -200,11 +201,49 @@ def aws(aws_environment: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsC
             return process_request(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", serialized)
+    copy_each_table_once(monkeypatch)
     with mock_aws():
         clients = AwsClients()
         clients.s3().create_bucket(Bucket=BUCKET)
         create_index_table(clients.dynamodb())
         yield clients
+
+
+class _OneCopyPerTable:
+    """moto's transact_write_items deep-copies the whole table once per action, to restore it
+    if the transaction fails: a 14-action transaction on a table of 2,000 items copies 28,000
+    items. Within one call (requests are serialized, see `aws`) every copy of one table is the
+    same copy, so it is made once; the rollback is unchanged."""
+
+    def __init__(self) -> None:
+        self.copies: dict[int, Any] = {}
+        self.in_transaction = False
+
+    def deepcopy(self, value: Any) -> Any:
+        if not self.in_transaction:
+            return copy.deepcopy(value)
+        if id(value) not in self.copies:
+            self.copies[id(value)] = (value, copy.deepcopy(value))
+        return self.copies[id(value)][1]
+
+
+def copy_each_table_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb import models
+
+    shim = _OneCopyPerTable()
+    transact = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: Any) -> None:
+        shim.copies.clear()
+        shim.in_transaction = True
+        try:
+            return transact(self, transact_items)
+        finally:
+            shim.in_transaction = False
+            shim.copies.clear()
+
+    monkeypatch.setattr(models, "copy", shim)
+    monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_a_failure_after_any_step_is_completed_by_the_next_run(
 
 
 @pytest.mark.parametrize(
-    ("port", "method"), [("store", "put"), ("index", "write_many")], ids=["object", "record"]
+    ("port", "method"), [("store", "put"), ("index", "replace")], ids=["object", "record"]
 )
 def test_a_failed_update_is_completed_by_the_next_run(
     server: HostileServer, backend: Backend, make_ingestor: IngestorFactory, clock: Clock,

@@ -20,7 +20,7 @@ from newswire.adapters.dynamodb_batch import BATCH_GET_LIMIT
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import MARKDOWN_CONTENT_TYPE, SITE_TAG, S3Store
 from newswire.models import FeedState, IndexRecord
-from newswire.ports import ArticleIndex, ContentStore, SlugTaken, StorageError
+from newswire.ports import ArticleIndex, Claim, ContentStore, SlugTaken, StorageError
 from newswire.slugs import content_key
 
 if TYPE_CHECKING:
@@ -439,3 +439,48 @@ def test_a_table_without_month_markers_still_lists_its_months(
         "2025-12",
         "2025-06",
     }
+
+
+def _claim(n: int, slug: str, *, feed: str = "wire", stories: tuple[str, ...] = ()) -> Claim:
+    key = content_key("news", datetime(2026, 1, 5, tzinfo=UTC), slug)
+    return Claim(f"{n:020x}", key, "news", slug, feed, datetime(2026, 1, 5, tzinfo=UTC), stories)
+
+
+def test_an_article_is_claimed_once_and_the_claim_names_its_key(index: ArticleIndex) -> None:
+    first = _claim(1, "first-slug", stories=("url:harbour.example/a",))
+    [made] = index.claim_many([first])
+    assert (made.key, made.feed, made.story) == (first.key, "wire", None)
+    # Another feed, another title: the claim found names the first key, nothing is claimed.
+    again = _claim(1, "other-slug", feed="other")
+    [found] = index.claim_many([again])
+    assert (found.key, found.feed) == (first.key, "wire")
+    assert index.claims([first.id, "missing"]) == {first.id: first.key}
+    assert index.story_owners(["url:harbour.example/a", "url:x"]) == {
+        "url:harbour.example/a": first.id
+    }
+    # The slug is first's, and so is the story key: another article gets neither.
+    [slug_taken] = index.claim_many([_claim(2, "first-slug")])
+    assert (slug_taken.key, slug_taken.story) == (None, None)
+    [story_taken] = index.claim_many([_claim(3, "third", stories=("url:harbour.example/a",))])
+    assert (story_taken.key, story_taken.story) == (None, first.id)
+    assert index.claims([f"{2:020x}", f"{3:020x}"]) == {}
+
+
+def test_removing_an_article_removes_its_claims(index: ArticleIndex) -> None:
+    claim = _claim(1, "story-1", stories=("url:harbour.example/a",))
+    index.claim_many([claim])
+    r = record(1, datetime(2026, 1, 5, tzinfo=UTC))
+    assert r.key == claim.key and index.add(r)
+    index.remove(r)
+    assert index.claims([claim.id]) == {} and index.story_owners(claim.stories) == {}
+    [again] = index.claim_many([_claim(2, "story-1", stories=claim.stories)])
+    assert again.key is not None
+
+
+def test_concurrent_claims_of_one_story_have_one_winner(index: ArticleIndex) -> None:
+    claims = [_claim(n, f"slug-{n}", stories=("url:harbour.example/same",)) for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda c: index.claim_many([c])[0], claims))
+    winners = [c for c, r in zip(claims, results, strict=True) if r.key == c.key]
+    assert len(winners) == 1
+    assert all(r.story == winners[0].id for r in results if r.key is None)

@@ -31,8 +31,8 @@ HANDLER = REPO / "functions" / "ingest" / "app.py"
 CONTRACT_KEYS = (
     # The reference item's keys in its order, then newswire's own (DESIGN.md, "Front matter").
     "title", "date", "description", "summary", "slug", "image", "link", "source", "categories",
-    "tags", "draft", "lastmod", "language", "publisher", "publisher_url", "url_original", "guid",
-    "feed", "related", "id",
+    "tags", "draft", "lastmod", "language", "publisher", "publisher_url", "url_original",
+    "google_news_link", "guid", "feed", "related", "id",
 )  # fmt: skip
 REFERENCE_KEYS = CONTRACT_KEYS[:11]
 

@@ -71,11 +71,15 @@ def test_reference_item_front_matter_field_by_field() -> None:
     assert meta["guid"] == article.guid
     assert meta["feed"] == ["google-news-world"]
     assert meta["related"][0] == {
-        "title": "War update: 131 clashes on front line, most attacks take place in Pokrovsk "
-        "sector",
+        "title": "Ukraine War, Day 1,407: Zelensky — “An End to the War But Not the End of "
+        "Ukraine”",
         "url": article.related[0].url,
-        "publisher": "Ukrinform",
+        "publisher": "EA WorldView",
+        "feed": ["google-news-world"],
     }
+    # A new-style Google id cannot be decoded offline: the link stays the redirect, which
+    # also has its own key.
+    assert meta["google_news_link"] == meta["link"] == article.link
     assert meta["id"] == article.id
     assert "lastmod" not in meta and "url_original" not in meta
     assert body == article.body
@@ -87,6 +91,7 @@ def test_keys_follow_the_contract_order() -> None:
         publisher="P",
         publisher_url="https://p.example",
         url_original="https://p.example/a",
+        google_news_link="https://news.google.com/rss/articles/x",
         related=(RelatedLink("t", "https://u.example", "P2"),),
     )
     meta, _ = parse_markdown(render_markdown(article))
@@ -184,10 +189,11 @@ def test_read_page_gives_back_every_value_the_writer_wrote() -> None:
             publisher=article.publisher,
             publisher_url=article.publisher_url,
             url_original=article.url_original or "",
+            google_news_link=article.google_news_link or "",
             guid=article.guid,
             feeds=article.feeds,
             related=tuple(
-                RelatedLink(r.title, r.url, r.publisher or None) for r in article.related
+                RelatedLink(r.title, r.url, r.publisher or None, r.feeds) for r in article.related
             ),
             id=article.id,
             body=article.body,

@@ -6,39 +6,12 @@ Does not interact with any dependency; it only processes values.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from newswire.models import Article, IndexRecord, Outcome, RelatedLink
-
-
-def content_hash(
-    *,
-    title: str,
-    description: str,
-    summary: str,
-    link: str,
-    categories: Iterable[str],
-    tags: Iterable[str],
-    body: str,
-    publisher: str | None,
-    publisher_url: str | None,
-    related: Iterable[RelatedLink],
-) -> str:
-    """A digest of what a reader sees, from values that are all in the rendered page, so that
-    `newswire reindex` can recompute it from the Markdown alone. The image and url_original are
-    left out: opt-in enrichment may fill them after this is computed."""
-    fields = {
-        "title": title, "description": description, "summary": summary, "link": link,
-        "categories": list(categories), "tags": list(tags), "body": body,
-        "publisher": publisher or "", "publisher_url": publisher_url or "",
-        "related": [(r.title, r.url, r.publisher or "") for r in related],
-    }  # fmt: skip
-    data = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:32]
+from newswire.merge import content_hash as content_hash  # where reindex and normalize find it
+from newswire.merge import merge, same_story_page
+from newswire.models import Article, IndexRecord, Outcome
 
 
 @dataclass(frozen=True)
@@ -49,28 +22,45 @@ class Decision:
     """The existing storage key for an update; None for a new article (the key is chosen then)."""
 
 
-def decide(article: Article, existing: IndexRecord | None, now: datetime) -> Decision:
+def needs_page(article: Article, existing: IndexRecord) -> bool:
+    """Whether deciding needs the stored page (to merge into): not when the record is this
+    feed's view alone and unchanged, the common case of a rerun."""
+    unchanged = (existing.feeds, existing.content_hash) == (article.feeds, article.content_hash)
+    return not (unchanged or existing.hidden)
+
+
+def decide(
+    article: Article, existing: IndexRecord | None, now: datetime, current: Article | None = None
+) -> Decision:
+    """What to do with one feed's view of a story. `current`: the stored story
+    (merge.article_from_page), which the view is merged into; None when needs_page says it
+    is not needed, or when the page is lost (the view then stands for it)."""
     if existing is None:
         return Decision(Outcome.NEW, article)
     if existing.hidden:
         # Taken down by an editor (`newswire hide`): a feed that carries it again changes
         # nothing, neither its page (a draft) nor its record.
         return Decision(Outcome.UNCHANGED, article, existing.key)
-    feeds = existing.feeds + tuple(f for f in article.feeds if f not in existing.feeds)
-    content_changed = article.content_hash != existing.content_hash
-    if not content_changed and feeds == existing.feeds:
-        return Decision(Outcome.UNCHANGED, article, existing.key)
-    # An article keeps its first section, slug and date: its key never changes after the first
-    # write. `lastmod` moves only when the content changed, not when one more feed lists it.
-    final = dataclasses.replace(
-        article,
-        feeds=feeds,
-        section=existing.section,
-        slug=existing.slug,
-        date=existing.date,
-        lastmod=now if content_changed else existing.lastmod,
+    if current is None:
+        if not needs_page(article, existing):
+            return Decision(Outcome.UNCHANGED, article, existing.key)
+        current = dataclasses.replace(
+            article, content_hash=existing.content_hash, lastmod=existing.lastmod,
+            feeds=tuple(sorted(existing.feeds)), related=(),
+        )  # fmt: skip
+    # The claim decided the key (section, slug, month) and the date: they never change.
+    current = dataclasses.replace(
+        current, id=existing.id, section=existing.section, slug=existing.slug, date=existing.date
     )
-    return Decision(Outcome.UPDATED, final, existing.key)
+    merged = merge(current, article, now)
+    # Feeds as a set: a record written before feeds were sorted is not rewritten for that.
+    recorded = (existing.content_hash, set(existing.feeds)) == (
+        merged.content_hash,
+        set(merged.feeds),
+    )
+    if recorded and same_story_page(merged, current):
+        return Decision(Outcome.UNCHANGED, article, existing.key)
+    return Decision(Outcome.UPDATED, merged, existing.key)
 
 
 def index_record(article: Article, key: str, first_seen: datetime) -> IndexRecord:

@@ -141,6 +141,8 @@ class RelatedLink:
     title: str
     url: str
     publisher: str | None = None
+    feeds: tuple[str, ...] = ()
+    """The feeds whose latest view lists this link (newswire.merge): not shown to readers."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ class Article:
     publisher: str | None = None
     publisher_url: str | None = None
     url_original: str | None = None
+    google_news_link: str | None = None
+    """The Google News redirect the item came as (`link` is the publisher's URL when known)."""
     related: tuple[RelatedLink, ...] = ()
     lastmod: datetime | None = None
     draft: bool = False
@@ -194,6 +198,7 @@ class StoredPage:
     publisher: str | None = None
     publisher_url: str | None = None
     url_original: str = ""
+    google_news_link: str = ""
     guid: str = ""
     feeds: tuple[str, ...] = ()
     related: tuple[RelatedLink, ...] = ()

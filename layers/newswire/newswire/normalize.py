@@ -22,9 +22,9 @@ from newswire.markdown import (
     escape_markdown,
     first_image_src,
     html_to_markdown,
-    markdown_link,
     safe_url,
 )
+from newswire.merge import canonical_related, related_body, without_own
 from newswire.models import EARLIEST_PLAUSIBLE, Article, FeedConfig, RelatedLink
 from newswire.slugs import make_slug
 from newswire.text import clean_line, html_to_text, truncate
@@ -176,18 +176,6 @@ def _host(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
-def _related_markdown(
-    headline: str, link: str, publisher: str | None, related: tuple[RelatedLink, ...]
-) -> str:
-    lines = []
-    for item in ((RelatedLink(headline, link, publisher)), *related):
-        text = markdown_link(escape_markdown(item.title), item.url)
-        if item.publisher:
-            text += f" — {escape_markdown(item.publisher)}"
-        lines.append(f"- {text}")
-    return "\n".join(lines)
-
-
 def summary_markdown(text: str, limit: int = SUMMARY_LIMIT) -> str:
     """Plain text as the front matter's `summary`, which Hugo renders as Markdown: escaped,
     at most `limit` characters once escaped, cut at a word (never inside an escape)."""
@@ -231,21 +219,30 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     base = html_base(entry, link, content=bool(content_html))
 
     related: tuple[RelatedLink, ...] = ()
+    ranked = related
     url_original = None
+    google_news_link = link if googlenews.is_google_news(link) else None
     if google:
         items = googlenews.parse_related(summary_html)
         summary_base = html_base(entry, link, content=False)
         own = googlenews.article_id(link)
+        url_original = googlenews.decode_publisher_url(link)
+        # Readers go to the publisher: the redirect is kept in google_news_link.
+        link = url_original or link
         related = tuple(
-            RelatedLink(truncate(r.title, TITLE_LIMIT), u, cap_term(r.publisher or ""))
+            RelatedLink(truncate(r.title, TITLE_LIMIT), u, cap_term(r.publisher or ""),
+                        (feed.feed_id,))
             for r in items
             if (u := safe_url(r.url, summary_base))
             and (googlenews.article_id(u) != own or own is None)
             and not (r.title == title and r.publisher == publisher)
-        )[:MAX_RELATED]
-        url_original = googlenews.decode_publisher_url(link)
-        body = _related_markdown(title or link, link, publisher, related)
+        )[:MAX_RELATED]  # fmt: skip
+        related = without_own(related, link, url_original, google_news_link)
         full_text = _related_text(related)
+        # The tags read the coverage in Google's order (most relevant first); the list itself
+        # is kept in one order whichever feed lists it (newswire.merge).
+        ranked, related = related, canonical_related(related)
+        body = related_body(title or link, link, publisher, related)
         # What the story is: its lead headline and publisher, never the other outlets' list;
         # a search result's description only repeats its title, so it says nothing.
         summary_text = "" if _google_search(feed.url) else _story_line(title, publisher)
@@ -268,7 +265,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     )
     tags = extract_tags(
         title,
-        full_text if not google else " ".join(r.title for r in related),
+        full_text if not google else " ".join(r.title for r in ranked),
         language=language,
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
@@ -304,4 +301,5 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         url_original=url_original,
         related=related,
         language=language,
+        google_news_link=google_news_link,
     )

@@ -28,6 +28,37 @@ class IndexWrite:
     expected: IndexRecord | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An article's claim on its key, made once, before its object is written: whoever claims
+    an article first decides its key (section, month, slug) for good; later feeds join it.
+    The article id claimed too: two writers of one id never write two objects. `stories`
+    are the article's story keys (newswire.identity): a key another article holds makes this
+    one that article's story."""
+
+    id: str
+    key: str
+    section: str
+    slug: str
+    feed: str
+    at: datetime
+    stories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What a claim found or made. `key`: the key the article's claim names (the claim's own
+    when this call made it, or when the same claim was there); None when the section/slug
+    belongs to another article (nothing was claimed: try the next slug). `story`: the id of
+    the article that already holds one of the claim's story keys (nothing was claimed: this
+    item joins that story), else None. `feed` and `at`: who made the claim found, and when."""
+
+    key: str | None
+    feed: str = ""
+    at: datetime | None = None
+    story: str | None = None
+
+
 class ContentStore(Protocol):
     """Where the Markdown files live (an S3 bucket or a directory), addressed by key.
 
@@ -82,6 +113,21 @@ class ArticleIndex(Protocol):
         """The records of those of `ids` that are indexed (batched: one call for many ids)."""
         ...
 
+    def claim_many(self, claims: Sequence[Claim]) -> list[ClaimResult]:
+        """Make each claim unless one is there (ClaimResult says what was found): the article
+        id's claim on `key` and the claim's section/slug, and its story keys, all or nothing
+        per claim. Atomic per claim: of two concurrent claims of one id, story key or slug,
+        one wins. In one transaction where the backend has one that fits (SQLite)."""
+        ...
+
+    def story_owners(self, stories: Sequence[str]) -> dict[str, str]:
+        """The article id holding each of those `stories` (story keys) that is held."""
+        ...
+
+    def claims(self, ids: Sequence[str]) -> dict[str, str]:
+        """The key each of those article ids' claims names (for those claimed)."""
+        ...
+
     def add(self, record: IndexRecord) -> bool:
         """Record a new article and claim its `<section>/<slug>`, both or neither; an add
         cut short may leave the claim alone, owned by this article id, which the next add of
@@ -110,7 +156,8 @@ class ArticleIndex(Protocol):
         ...
 
     def remove(self, record: IndexRecord) -> None:
-        """Delete the article's record, its slug claim and its listings, all or nothing.
+        """Delete the article's record, its claims (key, slug, story keys) and its listings,
+        all or nothing.
         Nothing happens if it is not indexed (safe to repeat)."""
         ...
 

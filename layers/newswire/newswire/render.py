@@ -16,8 +16,8 @@ FRONT_MATTER_KEYS = (
     "title", "date", "description", "summary", "slug", "image", "link", "source", "categories",
     "tags", "draft",
     # newswire's own:
-    "lastmod", "language", "publisher", "publisher_url", "url_original", "guid", "feed",
-    "related", "id",
+    "lastmod", "language", "publisher", "publisher_url", "url_original", "google_news_link",
+    "guid", "feed", "related", "id",
 )  # fmt: skip
 
 
@@ -127,10 +127,12 @@ def front_matter(article: Article) -> dict[str, Any]:
         "publisher": article.publisher,
         "publisher_url": article.publisher_url,
         "url_original": article.url_original,
+        "google_news_link": article.google_news_link,
         "guid": article.guid,
         "feed": list(article.feeds),
         "related": [
             {"title": r.title, "url": r.url, "publisher": r.publisher or ""}
+            | ({"feed": list(r.feeds)} if r.feeds else {})
             for r in article.related
         ],
         "id": article.id,
@@ -197,7 +199,12 @@ def _time(value: object) -> datetime | None:
 
 def _related(value: object) -> tuple[RelatedLink, ...]:
     return tuple(
-        RelatedLink(_text(r.get("title")), _text(r.get("url")), _text(r.get("publisher")) or None)
+        RelatedLink(
+            _text(r.get("title")),
+            _text(r.get("url")),
+            _text(r.get("publisher")) or None,
+            _strings(r.get("feed")),
+        )
         for r in (value if isinstance(value, list) else [])
         if isinstance(r, dict)
     )
@@ -227,6 +234,7 @@ def read_page(data: bytes) -> StoredPage:
         publisher=_optional(meta.get("publisher")),
         publisher_url=_optional(meta.get("publisher_url")),
         url_original=_text(meta.get("url_original")),
+        google_news_link=_text(meta.get("google_news_link")),
         guid=_text(meta.get("guid")),
         feeds=_strings(meta.get("feed")),
         related=_related(meta.get("related")),

@@ -16,6 +16,7 @@ from newswire.adapters.aws_errors import (
 )
 from newswire.adapters.codec import listing_from_dict, record_from_dict, state_from_dict
 from newswire.adapters.dynamodb_batch import DynamoBatches, old_item
+from newswire.adapters.dynamodb_claims import DynamoClaims
 from newswire.adapters.dynamodb_feeds import DynamoFeedStates
 from newswire.adapters.dynamodb_items import (
     MAX_TERM_BYTES,
@@ -53,7 +54,7 @@ REPLACE_ATTEMPTS = 5
 MEMBERSHIP_HINTS = 4096
 
 
-class DynamoIndex(DynamoBatches, DynamoFeedStates):
+class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
     """ArticleIndex on one DynamoDB table."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
@@ -303,6 +304,7 @@ class DynamoIndex(DynamoBatches, DynamoFeedStates):
                 {"Delete": article},
                 *([{"Delete": claim}] if claim_owned else []),
                 *terms,
+                *self._claim_deletes(record.id),
             ]
             try:
                 with aws_errors(

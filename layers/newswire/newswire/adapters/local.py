@@ -19,6 +19,7 @@ from newswire.adapters.codec import (
     state_from_dict,
     state_to_dict,
 )
+from newswire.adapters.local_claims import CLAIMS_SCHEMA, SqliteClaims
 from newswire.leases import holder_is_gone
 from newswire.models import FeedState, IndexRecord, Taxonomy, utc_sort_key
 from newswire.ports import IndexWrite, SlugTaken, StorageError
@@ -152,7 +153,7 @@ LISTED = "json_extract(articles.data, '$.hidden') IS NULL"
 """The condition of every listing: hidden records are indexed, never listed."""
 
 
-class SqliteIndex:
+class SqliteIndex(SqliteClaims):
     """ArticleIndex on one SQLite file. One connection, serialized by a lock: the run's threads
     spend their time on the network, not here."""
 
@@ -173,7 +174,7 @@ class SqliteIndex:
             # WAL with NORMAL sync loses at most the last commits on power loss, never
             # consistency; the write order (object, record, validators) redoes lost work.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db.executescript(SCHEMA + CLAIMS_SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the index {self.path}: {exc}") from exc
 
@@ -275,6 +276,7 @@ class SqliteIndex:
             with self._lock, self._db:
                 self._db.execute("DELETE FROM articles WHERE id = ?", (record.id,))
                 self._db.execute("DELETE FROM slug_claims WHERE owner = ?", (record.id,))
+                self._remove_claims(record.id)
         except sqlite3.Error as exc:
             raise StorageError(f"index write failed: {exc}") from exc
 

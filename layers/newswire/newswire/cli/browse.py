@@ -53,6 +53,10 @@ def add_reindex_command(commands: Commands) -> None:
         epilog=examples("newswire reindex --site-dir site"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
+    rebuild.add_argument(
+        "--remove-duplicates", action="store_true",
+        help="delete a page whose article another page already holds (reported either way)",
+    )  # fmt: skip
     backend_options(rebuild)
 
 
@@ -150,13 +154,19 @@ def cmd_feeds_health(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     settings = settings_from(args, existing=True)
-    summary = reindex(build_store(settings), build_index(settings))
+    summary = reindex(
+        build_store(settings), build_index(settings), remove_duplicates=args.remove_duplicates
+    )
     print(
         f"reindexed {summary.added + summary.replaced} page(s): {summary.added} added, "
         f"{summary.replaced} already indexed (refreshed), {len(summary.failed)} failed"
+        + (f", {len(summary.duplicates)} duplicate(s)" if summary.duplicates else "")
+        + (f", {len(summary.removed)} removed" if summary.removed else "")
     )
-    for problem in summary.failed:
+    for problem in (*summary.failed, *summary.duplicates):
         print(f"  {problem}")
+    if summary.duplicates and not args.remove_duplicates:
+        print("  (--remove-duplicates deletes the duplicate pages)")
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 

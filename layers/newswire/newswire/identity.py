@@ -1,0 +1,127 @@
+"""Pure: when two items are one story. The keys a story is known by besides its article id.
+
+Two items are one story when they share an id (newswire.normalize.article_identity), or one of
+these keys:
+- `url:` the publisher's URL (url_original: decoded from a legacy Google News id, or resolved),
+  else the item's own link when it is not a Google News redirect; tracking parameters dropped,
+  scheme and host lower-cased, default port, fragment and trailing slash removed, the query
+  sorted. The publisher URL and the canonical link are one key space: a link one feed gives
+  is the publisher URL another feed's Google id decodes to.
+- `title:` the same normalised headline from the same publisher on the same UTC day or within
+  TITLE_WINDOW_DAYS of it. Both halves are needed: a headline alone is not an identity (two
+  publishers write "Live updates" every day), and a publisher alone is a whole site. A generic
+  or short headline (GENERIC_HEADLINES, or under MIN_TITLE_WORDS words) gives no title key
+  at all, so a publisher's daily "Morning briefing" never merges either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newswire import googlenews
+from newswire.models import Article
+
+TRACKING_PARAMETERS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ocid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "cmpid", "ito", "smid", "oc",
+})  # fmt: skip
+"""Query parameters that say how a reader arrived, not what they read (with every `utm_*`)."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+TITLE_WINDOW_DAYS = 2
+"""How far apart two items with one headline and publisher may be dated and still be one
+story: Google News and publishers' own feeds date one article up to a day apart (time zones,
+first-seen vs published), and a publisher that repeats a real headline (not a generic one,
+see below) more than two days later is reporting a new event."""
+MIN_TITLE_WORDS = 4
+GENERIC_HEADLINES = frozenset({
+    "live updates", "live", "live blog", "as it happened", "morning briefing",
+    "evening briefing", "the briefing", "news briefing", "briefing", "top stories",
+    "headlines", "breaking news", "latest news", "news", "the latest", "what we know",
+    "today's headlines", "weather", "opinion", "letters", "editorial",
+})  # fmt: skip
+
+
+def story_url(url: str | None) -> str | None:
+    """The form of a URL two feeds would agree on, or None for anything that is not an
+    http(s) URL with a host. A legacy Google News link gives the publisher URL it embeds."""
+    if not url:
+        return None
+    decoded = googlenews.decode_publisher_url(url)
+    if decoded:
+        url = decoded
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = parts.path.rstrip("/") or ""
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS
+    )
+    # https and http of one page are one page; the scheme is left out of the key.
+    return urlunsplit(("", netloc, path, urlencode(query), "")).removeprefix("//")
+
+
+def headline_key(title: str) -> str | None:
+    """The headline as a key (case, accents, punctuation and spacing folded), or None for a
+    generic or short one."""
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    words = re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c)))
+    text = " ".join(words)
+    if not text or text in GENERIC_HEADLINES or len(words) < MIN_TITLE_WORDS:
+        return None
+    return text
+
+
+def _title_key(title: str, publisher: str | None, day: datetime) -> str | None:
+    headline = headline_key(title)
+    if headline is None or not publisher:
+        return None
+    return f"title:{publisher.casefold()}|{headline}|{day:%Y-%m-%d}"
+
+
+def story_keys(article: Article) -> tuple[str, ...]:
+    """The keys the article claims for its story: its URL key, and its title key on its own
+    UTC day."""
+    keys: list[str] = []
+    for url in (article.url_original, article.link):
+        if not url or googlenews.is_google_news(url) or not (found := story_url(url)):
+            continue
+        # A site's home page is no story's own URL (some feeds link every item there).
+        if urlsplit(f"//{found}").path or "?" in found:
+            keys.append(f"url:{found}")
+    day = _utc_day(article.date)
+    if (title := _title_key(article.title, article.publisher, day)) is not None:
+        keys.append(title)
+    return tuple(dict.fromkeys(keys))
+
+
+def lookup_keys(article: Article) -> tuple[str, ...]:
+    """The keys under which an earlier item of the same story would be found: the article's
+    own, and its title key on each day within TITLE_WINDOW_DAYS."""
+    keys = list(story_keys(article))
+    day = _utc_day(article.date)
+    for offset in range(-TITLE_WINDOW_DAYS, TITLE_WINDOW_DAYS + 1):
+        title = _title_key(article.title, article.publisher, day + timedelta(days=offset))
+        if title is not None:
+            keys.append(title)
+    return tuple(dict.fromkeys(keys))
+
+
+def _utc_day(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def related_key(url: str) -> str:
+    """What makes two related-coverage links one: the story URL, else the URL itself."""
+    return story_url(url) or url
