@@ -698,3 +698,12 @@ def test_items_of_the_previous_version_are_read_and_replaced(
     assert all("link" not in item for item in term_items(dynamo, first.id).values())
     assert dynamo.by_term("tags", "harbour", limit=5) == []
     assert dynamo.by_term("tags", "lifeboat", limit=5) == [listing_of(changed)]
+
+
+def test_a_term_item_lists_whatever_its_key_looks_like(request: pytest.FixtureRequest) -> None:
+    # Section and slug are read from the key as a path, never validated: a key made under
+    # other slug rules still lists (a list page must not fail on one old article).
+    dynamo = dynamo_index(request)
+    odd = dataclasses.replace(RECORDS[0], key="content/news/2026/03/Story_One.md", slug="Story_One")
+    write_as_the_previous_version(dynamo, odd)
+    assert dynamo.by_term("tags", "harbour", limit=5) == [listing_of(odd)]

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswire.models import FINGERPRINT_CHARS, FeedState, IndexRecord
-from newswire.slugs import parse_content_key
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -72,10 +71,12 @@ def listing_of(record: IndexRecord) -> IndexRecord:
 
 
 def listing_from_dict(data: dict[str, Any]) -> IndexRecord:
-    """A listing from a term item, thin or (written by an earlier version) a whole record."""
-    parts = parse_content_key(str(data["key"]))
-    whole = {"section": parts.section, "slug": parts.slug, "content_hash": "", **data}
-    return listing_of(record_from_dict(whole))
+    """A listing from a term item, thin or (written by an earlier version) a whole record.
+    Section and slug come from the key, content/<section>/<YYYY>/<MM>/<slug>.md, read as a
+    path: a key made under other slug rules still lists."""
+    key = str(data["key"])
+    derived = {"section": key.split("/")[1], "slug": key.rsplit("/", 1)[-1].removesuffix(".md")}
+    return listing_of(record_from_dict({**derived, "content_hash": "", **data}))
 
 
 def record_from_dict(data: dict[str, Any]) -> IndexRecord:
