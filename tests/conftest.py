@@ -82,7 +82,7 @@ def incremental_equals_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             problems.append(f"{fetched.url}: {problem}")
         return got
 
-    monkeypatch.setattr(newswire.ingest, "parse_new_items", checked)
+    monkeypatch.setattr(newswire.prepass, "parse_new_items", checked)
     yield
     assert not problems, "\n".join(problems)
 

@@ -58,7 +58,7 @@ def poisoned(monkeypatch: pytest.MonkeyPatch) -> None:
             raise ValueError("a value the renderer refuses")
         return real_render(article)
 
-    monkeypatch.setattr(newswire.ingest, "normalize_entry", normalize)
+    monkeypatch.setattr(newswire.normalize, "normalize_entry", normalize)
     monkeypatch.setattr(newswire.commit, "render_markdown", render)
 
 

@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newswire import __version__
-from newswire.commit import Committer
 from newswire.enrich import Enricher, EnrichOptions
 from newswire.fetch import Fetcher
 from newswire.leases import new_lease_owner
@@ -35,10 +34,11 @@ from newswire.models import (
     ParseError,
     RunSummary,
 )
-from newswire.normalize import normalize_entry
 from newswire.ports import ArticleIndex, ContentStore, StorageError
-from newswire.prepass import NewItems, parse_new_items, remembered
 from newswire.sections import SectionIndexes, default_section_title
+
+if TYPE_CHECKING:
+    from newswire.prepass import NewItems
 
 log = logging.getLogger("newswire.ingest")
 
@@ -155,6 +155,13 @@ class Ingestor:
         """`queued`: the feed came as a queue message, which the dispatcher sent only when it
         was due (or an operator redrove): newswire's own error back-off does not hold it back
         again, though a server's Retry-After still does."""
+        # The item pipeline (parse, normalize, commit: stop words, stemmers, transliteration
+        # tables, YAML) is imported when a feed is ingested, not with this module: the
+        # scheduled function only dispatches feeds to the queue on AWS, and its cold start
+        # should not pay for what only a worker uses.
+        from newswire.commit import Committer
+        from newswire.prepass import parse_new_items, remembered
+
         base = state or FeedState(feed_id=feed.feed_id, url=feed.url)
         until = state.not_before if state is not None else None
         if until and now < until and (not queued or base.not_before_from_server):
@@ -252,6 +259,8 @@ class Ingestor:
         """The articles of the entries, the fingerprints of the items each was made from (a
         repeated guid is made once, from its first item), how many entries were skipped for
         bad content, and their fingerprints."""
+        from newswire.normalize import normalize_entry  # see _ingest_feed: only when used
+
         articles: dict[str, Article] = {}
         prints: dict[str, list[str]] = {}
         skipped, bad_prints = 0, []
