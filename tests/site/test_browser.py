@@ -25,6 +25,7 @@ from newswire.adapters.local import SqliteIndex
 from newswire.bootstrap import INDEX_FILE
 from newswire.models import IndexRecord, newest_first
 from newswire.render import parse_markdown
+from newswire.site.paths import article_path
 from tests import programs
 from tests.conftest import DATA, fake_aws_environment, newswire_command, run_newswire
 from tests.site.conftest import SCREENSHOTS
@@ -41,6 +42,7 @@ SECTIONS = {
     "local": ["rss-basic.xml"],
     "ukraine": ["ukrainian-feed.xml"],
     "blog": ["atom-blog.xml"],
+    "arabic": ["google-news-arabic.xml"],
 }
 LOOPBACK = "127.0.0.1"
 
@@ -184,7 +186,7 @@ def titles(page: Page) -> list[str]:
 def test_home_lists_the_fixture_articles_newest_first(site: Site, page: Page) -> None:
     page.goto(site.url)
 
-    assert len(site.records) == 12
+    assert len(site.records) == 12 + len([r for r in site.records if r.section == "arabic"]) > 12
     assert titles(page) == [r.title for r in site.records]
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Latest news"
@@ -269,3 +271,90 @@ def test_a_missing_page_is_the_sites_404(site: Site, page: Page, watch: Watch) -
 def no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= (page.viewport_size or {"width": 0})["width"], "the page scrolls sideways"
+
+
+def test_the_index_pages_list_their_terms_with_counts(site: Site, page: Page) -> None:
+    tags: dict[str, int] = {}
+    for record in site.records:
+        for tag in record.tags:
+            tags[tag] = tags.get(tag, 0) + 1
+    page.goto(site.url)
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Topics").click()
+
+    page.wait_for_url("**/tags/")
+    assert page.locator("h1").inner_text() == "Tags"
+    listed = page.locator(".term-index li").all_inner_texts()
+    shared = sorted(((n, t) for t, n in tags.items() if n > 1), key=lambda i: (-i[0], i[1]))
+    assert shared, "the fixtures share tags"
+    assert {line.rsplit(" ", 2)[0] for line in listed} == {t for _, t in shared}
+    for line in listed:
+        term, count, _ = line.rsplit(" ", 2)
+        assert int(count) == tags[term], line
+    page.locator(".term-index a").first.click()
+    assert page.locator("h1").inner_text() in tags
+    feed = page.get_by_role("link", name="RSS feed of this list")
+    response = page.request.get(page.url + "feed.xml")
+    assert feed.evaluate("e => e.href") == page.url + "feed.xml" and response.ok
+    assert response.headers["content-type"].startswith(("application/rss+xml", "application/xml"))
+    site.shot(page, f"tags-{width_name(page)}")
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Publishers").click()
+    publishers = {r.publisher for r in site.records if r.publisher}
+    named = {line.rsplit(" ", 2)[0] for line in page.locator(".term-index li").all_inner_texts()}
+    assert named == publishers
+
+
+def test_a_section_page_lists_its_section_and_has_a_feed(site: Site, page: Page) -> None:
+    story = next(r for r in site.records if r.section == "world")
+    page.goto(site.url + article_path(story))
+
+    page.locator(".story-aside").get_by_role("link", name="World", exact=True).click()
+
+    page.wait_for_url("**/articles/world/")
+    assert page.locator("h1").inner_text() == "World"
+    assert titles(page) == [r.title for r in site.records if r.section == "world"]
+    response = page.request.get(page.url + "feed.xml")
+    assert response.ok and b"<title>World" in response.body()
+
+
+def test_article_pages_show_readers_no_plumbing(site: Site, page: Page) -> None:
+    for record in site.records:
+        meta, _ = parse_markdown((site.root / record.key).read_bytes())
+        page.goto(site.url + article_path(record))
+        text = page.locator("body").inner_text()
+        for plumbing in (meta["id"], meta["slug"], *meta["feed"], "Draft", "Source feed", "GUID"):
+            assert plumbing not in text, (record.key, plumbing)
+        if len(str(meta.get("guid", ""))) > 8:
+            assert str(meta["guid"]) not in text
+
+
+def test_an_arabic_article_reads_right_to_left_in_an_english_site(site: Site, page: Page) -> None:
+    story = next(r for r in site.records if r.section == "arabic")
+    page.goto(site.url + article_path(story))
+    html = page.locator("html")
+    assert (html.get_attribute("lang"), html.get_attribute("dir")) == ("ar", "rtl")
+    title = page.locator("h1")
+    assert title.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    nav = page.get_by_role("navigation", name="Site")
+    assert nav.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator(".site-header").get_attribute("lang") == "en"
+    no_sideways_scroll(page)
+    site.shot(page, f"arabic-{width_name(page)}")
+    # In the English home page, its headline still reads right to left.
+    page.goto(site.url)
+    entry = page.locator(".entry-title", has_text=story.title)
+    assert entry.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.locator("html").get_attribute("dir") == "ltr"
+
+
+def test_the_archive_counts_each_month_and_day(site: Site, page: Page) -> None:
+    page.goto(site.url + "archive/")
+    months: dict[str, int] = {}
+    for record in site.records:
+        month = record.month
+        months[month] = months.get(month, 0) + 1
+    links = page.locator(".months a").all_inner_texts()
+    assert len(links) == len(months)
+    shown = sorted(int(text.split()[-2]) for text in links)
+    assert shown == sorted(months.values())

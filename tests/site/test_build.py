@@ -112,16 +112,23 @@ def test_a_new_article_appears_on_every_page_it_belongs_to_and_on_no_other(
     expected = {
         page_key(article_path(added)), "index.html", "feed.xml", "feed.json",
         *(page_key(term_path("tags", t)) for t in added.tags),
+        *(f"{term_path('tags', t)}feed.xml" for t in added.tags),
         page_key(term_path("categories", "Local news")),
+        "articles/local/index.html", "articles/local/feed.xml",
         day_path(added.published[:10]) + "index.html", sitemap_key(added.published[:10]),
     }  # fmt: skip
     assert mentioning == expected
     # Only what changed was written: the pages it is on, the pages a newer article pushes the
-    # others along on (home page 2 onwards), and, as its day is new, the month's list of days
-    # and the sitemap index.
+    # others along on (home page 2 onwards), the month's list of days, the archive's months and
+    # the sitemap index (its day is new), the archive's and its tags' counts, and the index
+    # pages of its taxonomies where a count they show changed.
     shifted = {k for k in after if k.startswith("page/")}
-    above = {"archive/2026/01/index.html", "sitemap.xml"}
-    assert expected | above <= set(report.written) <= expected | shifted | above
+    above = {
+        "archive/2026/01/index.html", "archive/index.html", "archive/counts.json",
+        "sitemap.xml", "tags/counts.json",
+    }  # fmt: skip
+    indexes = {f"{d}/{f}" for d in ("tags", "categories") for f in ("index.html", "counts.json")}
+    assert expected | above <= set(report.written) <= expected | shifted | above | indexes
     assert b"07/" in after["archive/2026/01/index.html"]
     assert {k for k in before if before[k] != after[k]} | (after.keys() - before.keys()) == set(
         report.written

@@ -171,3 +171,15 @@ def test_any_declared_language_gives_a_safe_lang_and_a_direction(value: str, sit
     lang, direction = lang_dir(value, site)
     assert direction in ("ltr", "rtl")
     assert lang and all(c.isascii() and (c.isalnum() or c == "-") for c in lang)
+
+
+def test_a_list_entry_leaves_out_a_summary_that_only_repeats_its_headline() -> None:
+    echo = record(title="Night train returns", summary="Night train returns — Kyiv Independent")
+    own = record(id="b" * 20, slug="other", summary="Sleeper cars run again from Kyiv to Odesa.")
+    page = render_list(
+        ListPage(path="", heading="Latest news", records=[echo, own]), SiteOptions(), BASE_URL
+    )
+    summaries = [a for t, a in outline(page).tags if t == "p" and a.get("class") == "summary"]
+    assert len(summaries) == 1
+    assert "Sleeper cars run again" in page.body.decode()
+    assert "— Kyiv Independent" not in page.body.decode()

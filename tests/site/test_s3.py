@@ -50,7 +50,8 @@ def test_site_objects_carry_their_headers(s3_client: S3Client, bucket: str, tmp_
     for key, (content_type, cache_control) in EXPECTED.items():
         head = s3_client.head_object(Bucket=bucket, Key=key)
         assert (head["ContentType"], head.get("CacheControl")) == (content_type, cache_control), key
-    article = next(k for k in keys if k.startswith("articles/"))
+    # An article's page (articles/<section>/<YYYY>/<MM>/<slug>/), not its section's list.
+    article = next(k for k in keys if k.startswith("articles/") and k.count("/") == 5)
     head = s3_client.head_object(Bucket=bucket, Key=article)
     assert (head["ContentType"], head["CacheControl"]) == (
         "text/html; charset=utf-8",

@@ -188,10 +188,16 @@ def test_the_runs_plans_are_built_once_per_batch_and_then_only_what_changed(
         page_key(article_path(added)), "index.html", "feed.xml", "feed.json",
         *(page_key(term_path(t, v)) for t, v in added.terms),
         page_key(day_path(day)), sitemap_key(day),
-        # Its day is new: the month's list of days and the sitemap index list it.
-        "archive/2026/01/index.html", "sitemap.xml",
+        # Its day is new: the month's list of days and the sitemap index list it; the archive
+        # counts it.
+        "archive/2026/01/index.html", "sitemap.xml", "archive/index.html", "archive/counts.json",
+        # Its section's page and feed, its tags' feeds and counts.
+        "articles/local/index.html", "articles/local/feed.xml", "tags/counts.json",
+        *(f"{term_path('tags', t)}feed.xml" for t in added.tags),
     }  # fmt: skip
-    assert touched <= set(site_function.puts) <= touched | {"page/2/index.html"}
+    # The taxonomies' index pages and counts where a count they show changed.
+    indexes = {f"{d}/{f}" for d in ("tags", "categories") for f in ("index.html", "counts.json")}
+    assert touched <= set(site_function.puts) <= touched | indexes | {"page/2/index.html"}
     assert again["written"] == len(site_function.puts)
     assert site_function.deletes == []
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,9 +12,10 @@ from markupsafe import Markup
 
 from newswire.markdown import escape_markdown
 from newswire.models import IndexRecord, StoredPage
-from newswire.sections import default_section_title as section_title
+from newswire.sections import default_section_title
 from newswire.site.markup import (
     body_links,
+    echoes_headlines,
     is_link_list,
     render_body,
     safe_url,
@@ -33,7 +33,7 @@ from newswire.site.pages import (
     month_label,
     render_page,
 )
-from newswire.site.paths import article_path, month_path, relative, term_path
+from newswire.site.paths import article_path, month_path, relative, section_path, term_path
 
 _TAG = re.compile(r"<[^>]*>")
 SHORT_URL = 48
@@ -67,7 +67,9 @@ def reader_link(*urls: str | None) -> str | None:
     return next(iter(at_publisher or safe), None)
 
 
-def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) -> dict[str, Any]:
+def article_view(
+    record: IndexRecord, page: StoredPage, options: SiteOptions, section_title: str = ""
+) -> dict[str, Any]:
     """What the article template shows: what a reader wants of the front matter (publisher,
     time, section, categories, tags, related coverage, the link to the original), the body.
     newswire's own bookkeeping (source feed, feed names, slug, guid, id, draft) stays in the
@@ -119,7 +121,9 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         if publisher_url:
             items.append(_link_item(publisher_url))
         details.append({"label": "Publisher", "items": items})
-    details.append({"label": "Section", "items": [_item(section_title(record.section))]})
+    section = section_title or default_section_title(record.section)
+    section_link = url(section_path(record.section))
+    details.append({"label": "Section", "items": [_item(section, section_link, external=False)]})
     if categories:
         details.append({"label": "Categories", "items": [
             _item(c["label"], url(c["path"]), external=False) for c in categories
@@ -131,7 +135,7 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
     summary_plain = summary_text(summary)
     description = page.description
     lede = Markup(summary_html(summary))  # noqa: S704 - markdown-it output, raw HTML disabled
-    echoes = _repeats(summary_plain, body_html) or _echoes(
+    echoes = _repeats(summary_plain, body_html) or echoes_headlines(
         summary_plain, [title, *(str(r["title"]) for r in related)]
     )
 
@@ -139,7 +143,8 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
         "title": title,
         "description": description or summary_plain,
         "summary": "" if echoes else lede,
-        "section": record.section,
+        "section": section,
+        "section_path": section_path(record.section),
         "publisher": publisher,
         "publisher_path": term_path("publisher", publisher) if publisher else "",
         "datetime": iso_time(date),
@@ -160,39 +165,6 @@ def article_view(record: IndexRecord, page: StoredPage, options: SiteOptions) ->
     }
 
 
-# What separates the headlines of a Google News description ("A (Pub) · B (Pub) · C…"), and
-# what follows a headline there: its publisher, in brackets or after a dash.
-_PARTS = re.compile(r"\s+·\s+")
-_BYLINE = re.compile(r"\s*(?:\([^()]*\)|[—–-]\s+[^—–-]+)$")
-MIN_ECHO = 12
-"""Shorter pieces of text are not taken for a headline (a word or two repeats by chance)."""
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def _echoes(summary: str, headlines: Sequence[str]) -> bool:
-    """Whether the summary only repeats headlines the page shows anyway (its own title and
-    the related coverage): every part of it begins one of them, its publisher aside; the last
-    part may be cut short ("…"). Google News writes such summaries; shown above the list, they
-    say it twice."""
-    folded = [_fold(h) for h in headlines if h]
-    raw = [_fold(p) for p in _PARTS.split(summary) if p.strip()]
-    if not raw or not folded:
-        return False
-    for number, part in enumerate(raw, 1):
-        cut = number == len(raw) and part.endswith("…")
-        part = part.rstrip("…").rstrip()
-        shortest = 1 if cut else MIN_ECHO
-        candidates = {part, _fold(_BYLINE.sub("", part))}
-        if not any(
-            len(c) >= min(shortest, len(h)) and h.startswith(c) for c in candidates for h in folded
-        ):
-            return False
-    return True
-
-
 def _plain(text: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", text)).split())
 
@@ -210,8 +182,14 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def render_article(
-    record: IndexRecord, stored: StoredPage, options: SiteOptions, base_url: str
+    record: IndexRecord,
+    stored: StoredPage,
+    options: SiteOptions,
+    base_url: str,
+    *,
+    section_title: str = "",
 ) -> Page:
+    """The article's page; `section_title`: its section's (else one made from the name)."""
     here = article_path(record)
     page = render_page(
         "article.html",
@@ -220,6 +198,6 @@ def render_article(
         url=lambda target: relative(here, target),
         current="",
         language=stored.language,
-        a=article_view(record, stored, options),
+        a=article_view(record, stored, options, section_title),
     )
     return Page(f"{here}index.html", page, HTML, ARTICLE_CACHE)

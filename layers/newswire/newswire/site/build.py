@@ -24,6 +24,7 @@ from newswire.leases import new_lease_owner
 from newswire.models import IndexRecord
 from newswire.ports import ArticleIndex, ContentStore, StorageError
 from newswire.site.feeds import robots_txt, sitemap_index, sitemap_keys
+from newswire.site.indexes import ARCHIVE_COUNTS, counts_page, read_counts, updated_counts
 from newswire.site.listings import IndexListings, Listings, MemoryListings
 from newswire.site.options import SiteOptions, normalize_base_url
 from newswire.site.pages import Page, asset_pages, render_archive, render_month, render_not_found
@@ -101,15 +102,20 @@ def _above_days(
     """The pages above the days: a month's list of days and the archive's list of months when
     a day was added or emptied, and the sitemap index when a day's sitemaps were rendered."""
     options = render.options
-    months = render.days.months
-    for month in sorted(months, reverse=True):
-        days = sorted(listings.days(month), reverse=True)
-        if days:
-            yield render_month(month, days, options, base_url)
-        else:
-            yield Gone(page_key(month_path(month)))
-    if months or full:
-        yield render_archive(sorted(listings.months(), reverse=True), options, base_url)
+    counts = _day_counts(render, store, full=full)
+    if counts is not None:
+        yield counts_page(ARCHIVE_COUNTS, counts)
+        yield from _dated_pages(render, counts, base_url)
+    else:
+        months = render.days.months
+        for month in sorted(months, reverse=True):
+            days = sorted(listings.days(month), reverse=True)
+            if days:
+                yield render_month(month, days, options, base_url)
+            else:
+                yield Gone(page_key(month_path(month)))
+        if months or full:
+            yield render_archive(sorted(listings.months(), reverse=True), options, base_url)
     rendered = render.days.sitemaps
     if not rendered and not full:
         return
@@ -120,6 +126,46 @@ def _above_days(
     for day_keys in rendered.values():
         keys.update(day_keys)
     yield sitemap_index(keys, base_url)
+
+
+def _day_counts(render: Renderer, store: ContentStore, *, full: bool) -> dict[str, int] | None:
+    """Every day's number of articles: the kept counts (archive/counts.json) with the rendered
+    days' new ones, or from scratch in a full build. None when no day was rendered, or when the
+    counts cannot be read (a site from before they were kept: `newswire site --full` adds them);
+    the archive is then drawn without counts, from the index."""
+    rendered = render.days.counts
+    if full:
+        return {day: n for day, n in rendered.items() if n > 0}
+    if not rendered:
+        return None
+    try:
+        stored = store.get(ARCHIVE_COUNTS)
+        # No archive yet: these are the site's first days, and the counts start here.
+        new_site = stored is None and store.get(page_key("archive/")) is None
+    except StorageError as exc:
+        log.warning("archive counts not read", extra={"error": str(exc)})
+        return None
+    if stored is None and not new_site:
+        return None
+    return updated_counts(read_counts(stored), rendered)
+
+
+def _dated_pages(render: Renderer, counts: dict[str, int], base_url: str) -> Iterator[Page | Gone]:
+    """The months of the rendered days (their days, each with its count) and the archive's
+    list of months with theirs, all from the kept counts: no query of the index."""
+    options = render.options
+    by_month: dict[str, dict[str, int]] = {}
+    for day, count in counts.items():
+        by_month.setdefault(day[:7], {})[day] = count
+    touched = {day[:7] for day in render.days.counts} | render.days.months
+    for month in sorted(touched, reverse=True):
+        days = by_month.get(month, {})
+        if days:
+            yield render_month(month, sorted(days, reverse=True), options, base_url, days)
+        else:
+            yield Gone(page_key(month_path(month)))
+    totals = {month: sum(days.values()) for month, days in by_month.items()}
+    yield render_archive(sorted(totals, reverse=True), options, base_url, totals)
 
 
 def _listed_sitemaps(store: ContentStore, listings: Listings, base_url: str) -> set[str]:
@@ -151,7 +197,9 @@ def _build(
     base_url = normalize_base_url(base_url)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         writer = Writer(store, report, pool)
-        render = Renderer(store, listings, records, options, base_url, report, pool, plan.entered)
+        render = Renderer(
+            store, listings, records, options, base_url, report, pool, plan.entered, full=full
+        )
         writer.write(fixed_pages(options, base_url))
         for kind in KIND_NAMES:
             writer.write(render.render(kind, plan.of(kind)))

@@ -58,20 +58,33 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def rss_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: str) -> Page:
+def rss_feed(
+    records: Sequence[IndexRecord],
+    options: SiteOptions,
+    base_url: str,
+    *,
+    folder: str = "",
+    title: str = "",
+) -> Page:
+    """The site's feed.xml, or with `folder` ("tags/war/") and `title` ("war") the feed of one
+    of its lists, next to that list's page."""
     ET.register_namespace("atom", ATOM_NS)
     ET.register_namespace("dc", DC_NS)
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
-    _sub(channel, "title", options.title)
-    _sub(channel, "link", base_url)
-    _sub(channel, "description", options.description)
+    _sub(channel, "title", f"{title} · {options.title}" if title else options.title)
+    _sub(channel, "link", base_url + folder)
+    _sub(channel, "description", f"The latest stories: {title}." if title else options.description)
     _sub(channel, "language", options.language)
     _sub(channel, "generator", "newswire")
     if records:
         newest = max(_updated(r) for r in records)
         _sub(channel, "lastBuildDate", email.utils.format_datetime(newest))
-    self_link = {"href": f"{base_url}feed.xml", "rel": "self", "type": "application/rss+xml"}
+    self_link = {
+        "href": f"{base_url}{folder}feed.xml",
+        "rel": "self",
+        "type": "application/rss+xml",
+    }
     _sub(channel, f"{{{ATOM_NS}}}link", **self_link)
     for record in records:
         url = base_url + article_path(record)
@@ -85,7 +98,7 @@ def rss_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: str
             _sub(item, f"{{{DC_NS}}}creator", record.publisher)  # RSS's own <author> is an email
         for term in dict.fromkeys((*record.categories, *record.tags)):
             _sub(item, "category", term)
-    return Page("feed.xml", _xml_bytes(rss), RSS, LIST_CACHE)
+    return Page(f"{folder}feed.xml", _xml_bytes(rss), RSS, LIST_CACHE)
 
 
 def json_feed(records: Sequence[IndexRecord], options: SiteOptions, base_url: str) -> Page:

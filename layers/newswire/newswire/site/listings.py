@@ -18,6 +18,14 @@ timestamp at the cut are ordered by the site's own rule (newest first, then id),
 the backend returns ties in."""
 DAY_LIMIT = 10_000_000
 """A day's archive lists all of its articles."""
+SECTION_DEPTH = 1_000
+"""A section's page lists its articles among the site's latest this many: the index keeps no
+list per section (one more item per article to write), and the latest articles are read anyway
+for the home pages. Older articles of a quiet section are in the archive."""
+
+
+def in_section(records: Iterable[IndexRecord], section: str, limit: int) -> list[IndexRecord]:
+    return [r for r in records if r.section == section][:limit]
 
 
 def oldest_first(records: Iterable[IndexRecord]) -> list[IndexRecord]:
@@ -38,6 +46,10 @@ class Listings(Protocol):
     def count_day(self, day: str, before: str | None = None) -> int: ...
 
     def day_newest(self, day: str, limit: int) -> list[IndexRecord]: ...
+
+    def by_section(self, section: str, limit: int) -> list[IndexRecord]:
+        """The section's latest `limit` among the site's latest SECTION_DEPTH, newest first."""
+        ...
 
     def days(self, month: str) -> set[str]: ...
 
@@ -99,6 +111,9 @@ class IndexListings:
         listed = self.index.by_day(day, limit=limit + len(self.fresh) + len(self.gone))
         return oldest_first(self._overlay(listed, lambda r: day_of(r) == day))
 
+    def by_section(self, section: str, limit: int) -> list[IndexRecord]:
+        return in_section(self.latest(SECTION_DEPTH), section, limit)
+
     def days(self, month: str) -> set[str]:
         return self.index.days_with_articles(month) | {
             day_of(r) for r in self.fresh.values() if not r.hidden and r.month == month
@@ -142,6 +157,9 @@ class MemoryListings:
 
     def day_newest(self, day: str, limit: int) -> list[IndexRecord]:
         return self.by_days.get(day, [])[-limit:] if limit > 0 else []
+
+    def by_section(self, section: str, limit: int) -> list[IndexRecord]:
+        return in_section(self.all[:SECTION_DEPTH], section, limit)
 
     def days(self, month: str) -> set[str]:
         return {day for day in self.by_days if day.startswith(f"{month}-")}

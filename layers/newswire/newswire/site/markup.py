@@ -9,6 +9,7 @@ page makes no request to another host.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,10 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from newswire.markdown import prepared, safe_url
 
-__all__ = ["body_links", "is_link_list", "render_body", "safe_url", "summary_html", "summary_text"]
+__all__ = [
+    "body_links", "echoes_headlines", "is_link_list", "render_body", "safe_url", "summary_html",
+    "summary_text",
+]  # fmt: skip
 
 EXTERNAL_REL = "nofollow noopener"
 SUMMARY_CACHE = 4096
@@ -136,5 +140,38 @@ def is_link_list(markdown: str) -> bool:
         if depth == 0 and token is not tokens[-1]:
             return False  # something follows the list
         if token.type == "inline" and not any(c.type == "link_open" for c in token.children or []):
+            return False
+    return True
+
+
+# What separates the headlines of a Google News description ("A (Pub) · B (Pub) · C…"), and
+# what follows a headline there: its publisher, in brackets or after a dash.
+_PARTS = re.compile(r"\s+·\s+")
+_BYLINE = re.compile(r"\s*(?:\([^()]*\)|[—–-]\s+[^—–-]+)$")
+MIN_ECHO = 12
+"""Shorter pieces of text are not taken for a headline (a word or two repeats by chance)."""
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def echoes_headlines(summary: str, headlines: Sequence[str]) -> bool:
+    """Whether the summary only repeats headlines the page shows anyway (its own title and
+    the related coverage): every part of it begins one of them, its publisher aside; the last
+    part may be cut short ("…"). Google News writes such summaries; shown above the list, they
+    say it twice."""
+    folded = [_fold(h) for h in headlines if h]
+    raw = [_fold(p) for p in _PARTS.split(summary) if p.strip()]
+    if not raw or not folded:
+        return False
+    for number, part in enumerate(raw, 1):
+        cut = number == len(raw) and part.endswith("…")
+        part = part.rstrip("…").rstrip()
+        shortest = 1 if cut else MIN_ECHO
+        candidates = {part, _fold(_BYLINE.sub("", part))}
+        if not any(
+            len(c) >= min(shortest, len(h)) and h.startswith(c) for c in candidates for h in folded
+        ):
             return False
     return True

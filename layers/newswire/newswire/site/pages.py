@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from newswire.models import IndexRecord
 from newswire.site.lang import lang_dir
-from newswire.site.markup import safe_url, summary_html
+from newswire.site.markup import echoes_headlines, safe_url, summary_html, summary_text
 from newswire.site.options import SiteOptions
 from newswire.site.paths import article_path, day_path, month_path, relative, term_path
 
@@ -148,7 +148,10 @@ def entry_view(record: IndexRecord, options: SiteOptions) -> dict[str, Any]:
         "publisher_path": term_path("publisher", record.publisher) if record.publisher else "",
         "datetime": iso_time(record.date),
         "when": display_time(record.date),
-        "summary": Markup(summary_html(record.summary)),  # noqa: S704 - markdown-it, no raw HTML
+        # A summary that only repeats the headline (Google News search items) is left out.
+        "summary": ""
+        if echoes_headlines(summary_text(record.summary), [record.title])
+        else Markup(summary_html(record.summary)),  # noqa: S704 - markdown-it, no raw HTML
         "image": image,
         "terms": _term_views(record),
     }
@@ -192,6 +195,8 @@ class ListPage:
     """Pages numbered from the oldest (the archive's days): the page says only its own number
     and whether a later one exists (`pages` is then `page + 1`), so it does not change as
     later pages are added."""
+    feed: str = ""
+    """The path of this list's own RSS feed ("tags/war/feed.xml"), if it has one."""
 
 
 def render_page(
@@ -248,27 +253,55 @@ def render_list(spec: ListPage, options: SiteOptions, base_url: str) -> Page:
         page_path=spec.page_path,
         lead=spec.lead,
         chronological=spec.chronological,
+        feed=spec.feed,
     )
     return Page(f"{here}index.html", body, HTML, LIST_CACHE)
 
 
-def render_archive(months: Sequence[str], options: SiteOptions, base_url: str) -> Page:
-    """The archive's index: every month that has articles (newest first), by year."""
+def stories(count: int | None) -> str:
+    """ "1 story", "12 stories"; "" when the count is not known."""
+    if count is None:
+        return ""
+    return f"{count:,} {'story' if count == 1 else 'stories'}"
+
+
+def render_archive(
+    months: Sequence[str],
+    options: SiteOptions,
+    base_url: str,
+    counts: Mapping[str, int] | None = None,
+) -> Page:
+    """The archive's index: every month that has articles (newest first), by year, each with
+    its number of stories when `counts` (by month) are known."""
     years: dict[str, list[dict[str, str]]] = {}
     for month in months:  # newest first
-        years.setdefault(month[:4], []).append(
-            {"label": MONTHS[int(month[5:]) - 1], "path": month_path(month)}
-        )
+        years.setdefault(month[:4], []).append({
+            "label": MONTHS[int(month[5:]) - 1], "path": month_path(month),
+            "count": stories(counts.get(month) if counts is not None else None),
+        })  # fmt: skip
     groups = [{"year": y, "months": m} for y, m in years.items()]
     return _render_dates("archive/", groups, "Archive", "Every story, month by month.", "",
                          options, base_url)  # fmt: skip
 
 
-def render_month(month: str, days: Sequence[str], options: SiteOptions, base_url: str) -> Page:
+def render_month(
+    month: str,
+    days: Sequence[str],
+    options: SiteOptions,
+    base_url: str,
+    counts: Mapping[str, int] | None = None,
+) -> Page:
     """A month of the archive: its days that have articles (newest first), each a link to the
-    day's pages. It changes only when a day gains its first article or loses its last."""
+    day's pages, with its number of stories when `counts` (by day) are known."""
     label = month_label(month)
-    entries = [{"label": day_label(day), "path": day_path(day)} for day in days]
+    entries = [
+        {
+            "label": day_label(day),
+            "path": day_path(day),
+            "count": stories(counts.get(day) if counts is not None else None),
+        }
+        for day in days
+    ]
     groups = [{"year": label, "months": entries}] if entries else []
     return _render_dates(month_path(month), groups, label, "Every story of the month, day by day.",
                          "Archive", options, base_url)  # fmt: skip

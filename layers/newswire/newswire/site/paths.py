@@ -61,6 +61,11 @@ def term_slug(term: str) -> str:
     return f"{base}-{digest}" if base else f"term-{digest}"
 
 
+def section_path(section: str) -> str:
+    """A section's page, above its articles' pages: `articles/<section>/`."""
+    return f"articles/{section}/"
+
+
 def term_path(taxonomy: Taxonomy, term: str) -> str:
     return f"{TAXONOMY_DIRS[taxonomy]}/{term_slug(term)}/"
 

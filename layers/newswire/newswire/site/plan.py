@@ -31,6 +31,7 @@ FEEDS = "feeds"
 ARTICLE = "article"
 TERM = "term"
 DAY = "day"
+SECTION = "section"
 
 
 def sort_key(record: IndexRecord) -> str:
@@ -72,6 +73,7 @@ KINDS: tuple[PageKind, ...] = (
     PageKind(ARTICLE, lambda r: (article_unit(r),)),
     PageKind(HOME, lambda r: ("",)),
     PageKind(TERM, lambda r: (term_unit(t, v) for t, v in r.terms)),
+    PageKind(SECTION, lambda r: (r.section,)),
     # The day's archive pages and its sitemap(s): both are read from the same day's listing.
     PageKind(DAY, lambda r: (day_of(r),)),
     # Feeds last: they never point to a page that is not there yet.

@@ -17,20 +17,29 @@ from dataclasses import dataclass, field
 from newswire.models import IndexRecord, Taxonomy
 from newswire.ports import ContentStore, StorageError
 from newswire.render import read_page
+from newswire.sections import MAX_TITLE, default_section_title, section_index_key
 from newswire.site.article import render_article
 from newswire.site.feeds import day_sitemap, json_feed, rss_feed, sitemap_entries, sitemap_entry
+from newswire.site.indexes import (
+    counts_key,
+    counts_page,
+    read_counts,
+    render_term_index,
+    updated_counts,
+)
 from newswire.site.listings import TIE_SLACK, Listings
 from newswire.site.options import SiteOptions
-from newswire.site.pages import ListPage, Page, day_label, render_list
+from newswire.site.pages import ListPage, Page, day_label, render_list, stories
 from newswire.site.paths import (
     article_path_of_key,
     day_path,
     home_path,
     page_key,
+    section_path,
     sitemap_key,
     term_path,
 )
-from newswire.site.plan import ARTICLE, DAY, FEEDS, HOME, TERM, parse_term_unit, sort_key
+from newswire.site.plan import ARTICLE, DAY, FEEDS, HOME, SECTION, TERM, parse_term_unit, sort_key
 from newswire.site.writer import WRITE_BATCH, BuildReport, Gone
 
 log = logging.getLogger("newswire.site")
@@ -50,10 +59,12 @@ Output = Iterator[Page | Gone]
 @dataclass
 class DayOutcome:
     """What the day renderer learnt for the pages above the days (months, archive, sitemap
-    index): the months whose list of days may have changed, and each rendered day's sitemaps."""
+    index): the months whose list of days may have changed, each rendered day's sitemaps and
+    its number of articles (0: emptied)."""
 
     months: set[str] = field(default_factory=set)
     sitemaps: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +79,9 @@ class Renderer:
     pool: Executor
     entered: frozenset[str] = frozenset()
     days: DayOutcome = field(default_factory=DayOutcome)
+    full: bool = False
+    """Every unit of every kind is planned (`newswire site --full`): kept counts start over."""
+    _section_titles: dict[str, str] = field(default_factory=dict)
 
     def render(self, kind: str, units: Units) -> Output:
         return RENDERERS[kind](self, units)
@@ -99,7 +113,28 @@ class Renderer:
             log.error("article page not built", extra={"key": record.key, "error": str(exc)})
             self.report.failed.append(f"{record.key}: {exc}")
             return None
-        return render_article(record, stored, self.options, self.base_url)
+        return render_article(
+            record,
+            stored,
+            self.options,
+            self.base_url,
+            section_title=self.section_title(record.section),
+        )
+
+    def section_title(self, section: str) -> str:
+        """The section's title from its Hugo `_index.md` (what feeds.yaml's `sections` set or
+        the Hugo site's owner wrote there), else one made from its name; read once a build."""
+        title = self._section_titles.get(section)
+        if title is None:
+            title = ""
+            try:
+                data = self.store.get(section_index_key(section))
+                title = read_page(data).title if data is not None else ""
+            except (StorageError, ValueError, UnicodeDecodeError) as exc:
+                log.warning("section title not read", extra={"section": section, "error": str(exc)})
+            title = " ".join(title.split())[:MAX_TITLE] or default_section_title(section)
+            self._section_titles[section] = title
+        return title
 
     # --- lists ---------------------------------------------------------------------------
 
@@ -140,31 +175,95 @@ class Renderer:
         yield from (Gone(page_key(home_path(n))) for n in range(pages + 1, last + 1))
 
     def terms(self, units: Units) -> Output:
+        """Each touched term's page (and a tag's feed), then the index page of each taxonomy
+        whose terms were touched, from the kept counts with the touched terms' new ones."""
+        touched: dict[Taxonomy, dict[str, int]] = {}
         for unit, _ in units:
             taxonomy, term = parse_term_unit(unit)
-            yield self.term(taxonomy, term)
+            records = self.listings.by_term(taxonomy, term, self.options.list_limit)
+            touched.setdefault(taxonomy, {})[term] = len(records)
+            yield self.term(taxonomy, term, records)
+            if taxonomy == "tags":
+                yield self.term_feed(taxonomy, term, records)
+        for taxonomy in sorted(touched):
+            yield from self.term_index(taxonomy, touched[taxonomy])
 
-    def term(self, taxonomy: Taxonomy, term: str) -> Page | Gone:
+    def term(self, taxonomy: Taxonomy, term: str, records: Sequence[IndexRecord]) -> Page | Gone:
         limit = self.options.list_limit
-        records = self.listings.by_term(taxonomy, term, limit)
+        path = term_path(taxonomy, term)
         if not records:
-            return Gone(page_key(term_path(taxonomy, term)))
+            return Gone(page_key(path))
         kind, phrase = TERM_KINDS[taxonomy]
         count = len(records)
         latest = "The latest " if count >= limit else ""
         stories = "story" if count == 1 else "stories"
         return render_list(
             ListPage(
-                path=term_path(taxonomy, term),
+                path=path,
                 heading=term,
                 kind=kind,
                 records=records,
                 intro=f"{latest}{count} {stories} {phrase} “{term}”, newest first.",
                 note="Older stories are in the archive." if count >= limit else "",
+                feed=f"{path}feed.xml" if taxonomy == "tags" else "",
             ),
             self.options,
             self.base_url,
         )
+
+    def term_feed(
+        self, taxonomy: Taxonomy, term: str, records: Sequence[IndexRecord]
+    ) -> Page | Gone:
+        folder = term_path(taxonomy, term)
+        if not records:
+            return Gone(f"{folder}feed.xml")
+        latest = records[: self.options.feed_size]
+        return rss_feed(latest, self.options, self.base_url, folder=folder, title=term)
+
+    def term_index(self, taxonomy: Taxonomy, touched: Mapping[str, int]) -> Output:
+        kept: dict[str, int] = {}
+        if not self.full:
+            try:
+                kept = read_counts(self.store.get(counts_key(taxonomy)))
+            except StorageError as exc:
+                # Drawn from the touched terms alone, the index would drop the others.
+                self.report.failed.append(f"{counts_key(taxonomy)}: {exc}")
+                return
+        counts = updated_counts(kept, touched, full=self.full)
+        yield counts_page(counts_key(taxonomy), counts)
+        yield render_term_index(taxonomy, counts, self.options, self.base_url)
+
+    # --- sections ------------------------------------------------------------------------
+
+    def sections(self, units: Units) -> Output:
+        for section, _ in units:
+            yield from self.section(section)
+
+    def section(self, section: str) -> Output:
+        """The section's page and its feed: its latest articles (see SECTION_DEPTH)."""
+        here = section_path(section)
+        records = self.listings.by_section(section, self.options.list_limit)
+        if not records:
+            yield Gone(page_key(here))
+            yield Gone(f"{here}feed.xml")
+            return
+        title = self.section_title(section)
+        count = len(records)
+        yield render_list(
+            ListPage(
+                path=here,
+                heading=title,
+                kind="Section",
+                records=records,
+                intro=f"The latest {stories(count)} in {title}, newest first.",
+                note="Older stories are in the archive.",
+                feed=f"{here}feed.xml",
+            ),
+            self.options,
+            self.base_url,
+        )
+        latest = records[: self.options.feed_size]
+        yield rss_feed(latest, self.options, self.base_url, folder=here, title=title)
 
     def feeds(self, units: Units) -> Output:
         records = self.listings.latest(self.options.feed_size)
@@ -234,6 +333,7 @@ class Renderer:
             yield day_sitemap(day, number, entries)
         yield from self._past_last(lambda n: sitemap_key(day, n), parts)
         self.days.sitemaps[day] = [sitemap_key(day, n) for n in range(1, parts + 1)]
+        self.days.counts[day] = total
         if total == 0 or (position == 0 and {r.id for r in window} <= self.entered):
             self.days.months.add(day[:7])  # the day is new, or now empty
 
@@ -283,6 +383,7 @@ RENDERERS: dict[str, Callable[[Renderer, Units], Output]] = {
     ARTICLE: Renderer.articles,
     HOME: Renderer.home,
     TERM: Renderer.terms,
+    SECTION: Renderer.sections,
     DAY: Renderer.day_units,
     FEEDS: Renderer.feeds,
 }
