@@ -53,7 +53,8 @@ def test_filters_keep_items_out_of_the_index_and_the_site(tmp_path: Path) -> Non
     # (The kept item's Google News summary quotes the others' titles: look for their pages.)
     assert "russia-ukraine-war-list-of-key-events" in built
     assert EXCLUDED_SLUG not in built and "45-combat-engagements" not in built
-    assert len(list((site / "articles").rglob("index.html"))) == 1
+    # One article page (articles/<section>/<YYYY>/<MM>/<slug>/), besides its section's page.
+    assert len(list((site / "articles").glob("*/*/*/*/index.html"))) == 1
 
     again = run_newswire("run", "--json", "-c", config, "--site-dir", site, cwd=tmp_path)
     # The feed's body is unchanged: nothing is parsed, so nothing is filtered again.
