@@ -303,7 +303,9 @@ def _case(term: str) -> str:
 
 
 def _term_bytes(term: str) -> int:
-    return max(len(term.encode("utf-8")), len(term.lower().encode("utf-8")))
+    # Hugo lower-cases a term for its folder and title-cases it for display: either may take
+    # more bytes ("ɐ" → "Ɐ" is 2 bytes → 3).
+    return max(len(v.encode("utf-8")) for v in (term, term.lower(), term.upper()))
 
 
 def cap_term(term: str) -> str | None:
