@@ -13,6 +13,7 @@ from stop_words import get_stop_words
 
 from newswire.fillers import FILLERS, NO_TOPIC
 from newswire.language import primary
+from newswire.verbs import is_verb
 
 LANGUAGES = {
     "ar": "arabic", "bg": "bulgarian", "ca": "catalan", "cs": "czech", "da": "danish",
@@ -245,6 +246,7 @@ class _Counter:
     def __init__(self, language: str) -> None:
         self.stop, self.stopped_stems = stop_words(language), _stopped_stems(language)
         self.stemmer = _stemmer(language)
+        self.language = language
         self.nouns_only = primary(language) in NOUNS_CAPITALISED
         self.scores: dict[str, int] = {}
         self.forms: dict[str, dict[str, int]] = {}
@@ -265,6 +267,8 @@ class _Counter:
         lower = word.lower()
         capital = word[:1].isupper() and not shouting
         if len(lower) < MIN_LENGTH or lower in self.stop or (self.nouns_only and not capital):
+            return
+        if is_verb(word, self.language, capital=capital):
             return
         key = str(self.stemmer.stemWord(lower)) if self.stemmer else lower
         if key in self.stopped_stems:
