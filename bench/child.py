@@ -373,6 +373,7 @@ class RequestCounter:
         self.writes_by_kind: Counter[str] = Counter()  # write requests touching each kind
         self.items_written: Counter[str] = Counter()  # items written, by kind (all requests)
         self.items_per_transaction: list[int] = []
+        self.article_puts = 0  # S3 PutObject of an article's page (not a section's _index.md)
         self.write_units = 0  # estimated from the requests' items (see _write_units)
         self._hooks: list[tuple[Any, str, Callable[..., None]]] = []
 
@@ -381,6 +382,7 @@ class RequestCounter:
             ("before-call.*.*", self._on_call),
             ("before-send.*.*", self._on_send),
             ("before-parameter-build.dynamodb.*", self._on_dynamodb_params),
+            ("before-parameter-build.s3.PutObject", self._on_put_object),
         ):
             client.meta.events.register(event, handler)
             self._hooks.append((client, event, handler))
@@ -395,6 +397,11 @@ class RequestCounter:
 
     def _on_send(self, event_name: str, **_: Any) -> None:
         self.attempts[event_name.split(".")[-1]] += 1
+
+    def _on_put_object(self, params: dict[str, Any], **_: Any) -> None:
+        key = str(params.get("Key", ""))
+        if key.startswith("content/") and not key.endswith("/_index.md"):
+            self.article_puts += 1
 
     def _on_dynamodb_params(self, event_name: str, params: dict[str, Any], **_: Any) -> None:
         operation = event_name.split(".")[-1]
@@ -423,6 +430,7 @@ class RequestCounter:
             "writes_by_kind": dict(self.writes_by_kind),
             "items_written": dict(self.items_written),
             "items_per_transaction": self.items_per_transaction,
+            "article_puts": self.article_puts,
             "write_units": self.write_units,
         }
 
