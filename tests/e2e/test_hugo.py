@@ -4,7 +4,6 @@ article becomes a page whose title, date, tags and body came through."""
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from newswire.render import parse_markdown
+from newswire.sections import is_section_index
 from tests import programs
 from tests.conftest import DATA, run_newswire
 from tests.programs import HUGO_NAMES
@@ -163,21 +163,14 @@ def built_site(
     layouts.mkdir(parents=True)
     (layouts / "single.html").write_text(SINGLE, encoding="utf-8")
     (layouts / "list.html").write_text(LIST, encoding="utf-8")
-    build = subprocess.run(
-        [hugo, "--printPathWarnings", "--source", str(site), "--destination", "public"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "HUGO_CACHEDIR": str(site / ".hugo-cache")},
-    )
+    build = programs.build_hugo_site(hugo, site, "--printPathWarnings")
     return BuiltSite(site, build)
 
 
 def articles(site: Path) -> dict[Path, tuple[dict[str, Any], str]]:
     out = {}
     for path in sorted((site / "content").rglob("*.md")):
-        if path.name != "_index.md":  # a section's own page, not an article
+        if not is_section_index(path.relative_to(site).as_posix()):
             out[path] = parse_markdown(path.read_bytes())
     return out
 

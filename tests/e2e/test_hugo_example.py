@@ -6,10 +6,8 @@ their terms with counts (tags only when more than one article shares them)."""
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
-import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,14 +66,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     done = run_newswire("run", "--site-dir", root, "--config", config, "--no-site", cwd=root)
     assert done.returncode == 0, done.stdout + done.stderr
     shutil.copytree(EXAMPLE, root, dirs_exist_ok=True)
-    build = subprocess.run(
-        [hugo, "--source", str(root), "--destination", "public"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "HUGO_CACHEDIR": str(root / ".hugo-cache")},
-    )
+    build = programs.build_hugo_site(hugo, root)
     assert build.returncode == 0, build.stdout + build.stderr
     assert "WARN" not in build.stdout + build.stderr
     articles = {

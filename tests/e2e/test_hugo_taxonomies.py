@@ -5,9 +5,7 @@ literal entities."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 
 from newswire.render import parse_markdown
+from newswire.sections import is_section_index
 from tests import programs
 from tests.conftest import DATA, run_newswire
 from tests.programs import HUGO_NAMES
@@ -69,19 +68,12 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     layouts.mkdir(parents=True)
     for name, text in (("list.html", LIST), ("terms.html", LIST), ("single.html", SINGLE)):
         (layouts / name).write_text(text, encoding="utf-8")
-    build = subprocess.run(
-        [hugo, "--source", str(root), "--destination", "public"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "HUGO_CACHEDIR": str(root / ".hugo-cache")},
-    )
+    build = programs.build_hugo_site(hugo, root)
     assert build.returncode == 0, build.stdout + build.stderr
     pages = {
         path: parse_markdown(path.read_bytes())[0]
         for path in sorted((root / "content").rglob("*.md"))
-        if path.name != "_index.md"  # a section's own page, not an article
+        if not is_section_index(path.relative_to(root).as_posix())
     }
     assert len(pages) == 12
     return Site(root, pages)
