@@ -144,7 +144,7 @@ def corpus() -> dict[str, bytes]:
     return pages
 
 
-def build(root: Path, options: SiteOptions) -> dict[str, bytes]:
+def build(root: Path, options: SiteOptions, processes: int = 0) -> dict[str, bytes]:
     store = DirectoryStore(root)
     index = SqliteIndex(root / "newswire.sqlite3")
     try:
@@ -154,7 +154,9 @@ def build(root: Path, options: SiteOptions) -> dict[str, bytes]:
             if not key.endswith("/_index.md"):
                 records.append(record_from_markdown(key, data))
         assert all(index.write_many([IndexWrite(r, new=True) for r in records]))
-        report = build_full_site(store, index, base_url=BASE_URL, options=options)
+        report = build_full_site(
+            store, index, base_url=BASE_URL, options=options, processes=processes
+        )
     finally:
         index.close()
     assert not report.failed, report.failed
@@ -173,9 +175,12 @@ def test_the_fixture_covers_what_the_pages_must_handle() -> None:
         assert needle.encode() in joined, needle
 
 
+@pytest.mark.parametrize("processes", [0, 2], ids=["one-process", "article-children"])
 @pytest.mark.parametrize("name", sorted(BUILDS))
-def test_a_full_build_writes_the_checked_in_bytes(name: str, tmp_path: Path) -> None:
-    got = digests(build(tmp_path / name, BUILDS[name]))
+def test_a_full_build_writes_the_checked_in_bytes(
+    name: str, processes: int, tmp_path: Path
+) -> None:
+    got = digests(build(tmp_path / name, BUILDS[name], processes))
     stored = json.loads(DIGESTS.read_text(encoding="utf-8")) if DIGESTS.exists() else {}
     if os.environ.get("UPDATE_SITE_DIGESTS"):
         stored[name] = got

@@ -31,6 +31,10 @@ _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 class DirectoryStore:
     """ContentStore on a local directory. Never writes outside `root`."""
 
+    shared_between_processes = True
+    """What one process writes here every other one reads: a full site build's child processes
+    write their pages into it (newswire.site.processes)."""
+
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
 

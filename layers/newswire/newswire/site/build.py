@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from newswire.leases import new_lease_owner
@@ -30,6 +30,7 @@ from newswire.site.options import SiteOptions, normalize_base_url
 from newswire.site.pages import Page, asset_pages, render_archive, render_month, render_not_found
 from newswire.site.paths import SITE_ROOT_PREFIXES, month_path, page_key, sitemap_key
 from newswire.site.plan import ARTICLE, KIND_NAMES, SitePlan, plan_changes, plan_everything
+from newswire.site.processes import ArticleChildren, article_processes
 from newswire.site.renderers import Renderer
 from newswire.site.writer import BuildReport, Gone, Writer
 
@@ -191,18 +192,43 @@ def _build(
     options: SiteOptions,
     workers: int,
     full: bool,
+    processes: int | None = 0,
 ) -> BuildReport:
     started = time.monotonic()
     report = BuildReport()
     base_url = normalize_base_url(base_url)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        writer = Writer(store, report, pool)
-        render = Renderer(
+    articles = plan.of(ARTICLE)
+
+    def renderer(report: BuildReport, pool: Executor) -> Renderer:
+        return Renderer(
             store, listings, records, options, base_url, report, pool, plan.entered, full=full
         )
+
+    def article_pages(units: Sequence[tuple[str, str]], writer: Writer) -> None:
+        writer.write(renderer(writer.report, writer.pool).articles(units))
+
+    children = ArticleChildren(store, article_pages, workers)
+    count = article_processes(store, len(articles), processes)
+    if count:
+        children.start(articles, count)  # forked before this process starts any thread
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        writer = Writer(store, report, pool)
+        render = renderer(report, pool)
         writer.write(fixed_pages(options, base_url))
-        for kind in KIND_NAMES:
-            writer.write(render.render(kind, plan.of(kind)))
+        if count:
+            # The lists are rendered while the children render the articles, and written
+            # after them, as in one process: no list links to a page that is not there yet.
+            lists = [
+                page
+                for kind in KIND_NAMES
+                if kind != ARTICLE
+                for page in render.render(kind, plan.of(kind))
+            ]
+            children.finish(writer)
+            writer.write(lists)
+        else:
+            for kind in KIND_NAMES:
+                writer.write(render.render(kind, plan.of(kind)))
         if full:
             render.days.months.update(listings.months())
         writer.write(_above_days(render, listings, store, base_url, full=full))
@@ -287,10 +313,14 @@ def build_full_site(
     options: SiteOptions | None = None,
     workers: int = 8,
     lease_wait: float = LEASE_WAIT_SECONDS,
+    processes: int | None = None,
 ) -> BuildReport:
     """Render every page of the site from every indexed record (pages whose bytes did not
     change are still not written), and delete the site's pages that no record is on. Raises
-    StorageError if the index fails."""
+    StorageError if the index fails.
+
+    `processes`: child processes for the article pages (newswire.site.processes); None: one
+    per usable core when the site is large enough and the store can be shared, 0: none."""
     with site_lease(index, wait_seconds=lease_wait):
         listings = MemoryListings(index.latest(limit=ALL_RECORDS))
         return _build(
@@ -302,4 +332,5 @@ def build_full_site(
             options=options or SiteOptions(),
             workers=workers,
             full=True,
+            processes=processes,
         )

@@ -117,21 +117,33 @@ def _structure_parser() -> MarkdownIt:
     return prepared(MarkdownIt("commonmark", {"html": False}))
 
 
+@functools.lru_cache(maxsize=64)
+def _structure(markdown: str) -> tuple[Token, ...]:
+    """The body's block tokens, read only: is_link_list and body_links look at the same body
+    one after the other."""
+    return tuple(_structure_parser().parse(markdown))
+
+
 def body_links(markdown: str) -> list[str]:
     """Every link target in the body, in order (to tell a bare coverage list from prose)."""
-    md = _structure_parser()
     found: list[str] = []
-    for token in md.parse(markdown):
+    for token in _structure(markdown):
         for child in token.children or []:
             if child.type == "link_open":
                 found.append(str(child.attrGet("href") or ""))
     return found
 
 
+_LIST_STARTS = ("-", "+", "*", "[")
+"""What a body whose first block is a bullet list can begin with (after blank lines and
+indentation): a bullet, or a link reference definition, which makes no token of its own."""
+
+
 def is_link_list(markdown: str) -> bool:
     """True when the body is only a bullet list of links (Google News' coverage list)."""
-    md = _structure_parser()
-    tokens = md.parse(markdown)
+    if not markdown.lstrip().startswith(_LIST_STARTS):
+        return False  # prose, most bodies: not worth a parse
+    tokens = _structure(markdown)
     if not tokens or tokens[0].type != "bullet_list_open":
         return False
     depth = 0
