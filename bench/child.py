@@ -320,35 +320,43 @@ def _item_units(attributes: dict[str, Any]) -> int:
 
 
 def _write_units(operation: str, params: dict[str, Any]) -> int:
-    """The write units a request is billed, from what it carries: an item put is billed by
-    its size; an update or delete by the key and values it sends (at least 1; DynamoDB bills
-    the larger of the item before and after, which the request does not show); a
-    transaction twice that; a condition check no write units."""
+    """The write units a request is billed, from what it carries (see billed_items)."""
+    return sum(units for _, units in billed_items(operation, params))
+
+
+def billed_items(operation: str, params: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    """Each item a DynamoDB write request touches (its key or whole item) and the write units
+    it is billed for it: an item put by its size; an update or delete by the key and values it
+    sends (at least 1; DynamoDB bills the larger of the item before and after, which the
+    request does not show); in a transaction twice that; a condition check no write units."""
     if operation == "PutItem":
-        return _item_units(params["Item"])
+        return [(params["Item"], _item_units(params["Item"]))]
     if operation == "UpdateItem":
         values = params.get("ExpressionAttributeValues", {})
-        return _item_units({**params["Key"], **values})
+        return [(params["Key"], _item_units({**params["Key"], **values}))]
     if operation == "DeleteItem":
-        return 1
+        return [(params["Key"], 1)]
     if operation == "TransactWriteItems":
-        units = 0
+        billed = []
         for action in params["TransactItems"]:
             (kind, body), *_ = action.items()
             if kind == "Put":
-                units += 2 * _item_units(body["Item"])
+                billed.append((body["Item"], 2 * _item_units(body["Item"])))
             elif kind == "Update":
-                units += 2 * _item_units(
-                    {**body["Key"], **body.get("ExpressionAttributeValues", {})}
-                )
+                values = body.get("ExpressionAttributeValues", {})
+                billed.append((body["Key"], 2 * _item_units({**body["Key"], **values})))
             elif kind == "Delete":
-                units += 2
-        return units
-    return sum(  # BatchWriteItem
-        _item_units(r["PutRequest"]["Item"]) if "PutRequest" in r else 1
+                billed.append((body["Key"], 2))
+        return billed
+    if operation != "BatchWriteItem":
+        return []  # a read
+    return [
+        (r["PutRequest"]["Item"], _item_units(r["PutRequest"]["Item"]))
+        if "PutRequest" in r
+        else (r["DeleteRequest"]["Key"], 1)
         for requests in params.get("RequestItems", {}).values()
         for r in requests
-    )
+    ]
 
 
 def _kind_of(key: str) -> str:

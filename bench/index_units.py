@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.child import RequestCounter, _value_size, create_backend, feed_configs
+from bench.child import RequestCounter, _value_size, billed_items, create_backend, feed_configs
 from bench.common import Config, Figure
 from bench.loopback import LOOPBACK
 from bench.procs import feed_server, moto_server, run_child
@@ -84,6 +84,9 @@ class UnitsCounter(RequestCounter):
         self.read_units = 0.0
         self._keys_asked = 0
         self.item_bytes: dict[str, list[int]] = {}  # sizes of the items put, by pk prefix
+        # The table's write units by pk prefix, as bench.child._write_units bills them: where
+        # a new article's units go (figure 11's note).
+        self.units_by_kind: dict[str, int] = {}
         self._indexes = _projections()
 
     def attach(self, client: Any) -> None:
@@ -110,6 +113,9 @@ class UnitsCounter(RequestCounter):
             self._keys_asked = sum(len(table["Keys"]) for table in asked)
         puts: list[dict[str, Any]] = []
         deleted: list[str] = []
+        for key, units in billed_items(operation, params):
+            kind = str(key["pk"]["S"]).split("#", 1)[0]
+            self.units_by_kind[kind] = self.units_by_kind.get(kind, 0) + units
         if operation == "PutItem":
             puts.append(params["Item"])
         elif operation == "BatchWriteItem":
@@ -150,6 +156,7 @@ class UnitsCounter(RequestCounter):
         return super().as_dict() | {
             "index_write_units": self.index_write_units,
             "read_units": self.read_units,
+            "units_by_kind": self.units_by_kind,
             "item_bytes": {
                 kind: {"count": len(sizes), "mean": sum(sizes) / len(sizes), "max": max(sizes)}
                 for kind, sizes in self.item_bytes.items()
@@ -287,7 +294,15 @@ def figures_index(cfg: Config, work: Path) -> list[Figure]:
         f"{items_written}; requests: {req['calls']}. The issue's measure (the table's "
         "writes, transactions counted double) is the first row; DynamoDB also bills each write "
         "of an item that an index holds once more for that index, by the projected size: the "
-        "second row, computed from template.yaml's projections."
+        "second row, computed from template.yaml's projections. The table's units per new "
+        "article by kind (pk prefix): "
+        + ", ".join(
+            f"{kind}# {units / max(1, new):.2f}"
+            for kind, units in sorted(req["units_by_kind"].items(), key=lambda kv: -kv[1])
+        )
+        + "; mean item bytes by kind: "
+        + ", ".join(f"{kind}# {size['mean']:.0f}" for kind, size in req["item_bytes"].items())
+        + "."
     ]
     writes.details = {"first_run": first}
 

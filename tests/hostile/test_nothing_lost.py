@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
 
+from newswire.adapters.dynamodb import DynamoIndex
 from newswire.models import FeedConfig, FeedStatus, IndexRecord, RunSummary
 from newswire.ports import StorageError
 from newswire.reindex import record_from_markdown
 
-from .backends import Backend, Clock, ProcessDied, Spy
-from .conftest import IngestorFactory
+from .backends import REGION, TABLE, Backend, Clock, ProcessDied, Spy, aws_backend
+from .conftest import AwsClients, IngestorFactory
 from .feeds import Item, numbered, rss
 from .pages import front_matter
 from .server import HostileServer
@@ -120,6 +122,46 @@ def test_a_failure_after_any_step_is_completed_by_the_next_run(
     assert result.status is FeedStatus.NOT_MODIFIED
     assert quiet_store.writes() == [] and quiet_index.writes() == []
     assert_consistent(backend, ARTICLES)
+
+
+def test_a_run_killed_between_the_puts_of_a_claim_is_completed_by_the_next_run(
+    server: HostileServer, aws: AwsClients, make_ingestor: IngestorFactory, clock: Clock
+) -> None:
+    """A claim on DynamoDB is one conditional put per key, its claim item last (docs/design.md,
+    "Claims on DynamoDB"). A process killed after an article's slug and story keys and before
+    its claim item leaves keys its id holds, no claim and no object; the next run completes
+    the claim and writes every article once."""
+    backend = aws_backend(aws.s3, aws.dynamodb)
+    feed = FeedConfig(url=server.feed("/feed", rss(numbered(ARTICLES))), name="wire")
+    # A client of its own: the hook must not outlive this run (the shared one is the session's).
+    client = boto3.client("dynamodb", region_name=REGION, config=AwsClients.config)
+    claim_items = 0
+
+    def die_before_the_third_claim_item(params: dict[str, Any], **_: Any) -> None:
+        nonlocal claim_items
+        if str(params["Item"]["pk"]["S"]).startswith("K#"):
+            claim_items += 1
+            if claim_items == 3:
+                raise ProcessDied
+
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.PutItem", die_before_the_third_claim_item
+    )
+    with pytest.raises(ProcessDied):
+        make_ingestor(backend.make_store(), DynamoIndex(client, TABLE)).run([feed])
+    # The feed's articles are claimed together before any object is written: two claims, a
+    # third article's slug held by its id without a claim, nothing else.
+    assert backend.object_keys() == [] and backend.records() == {}
+    assert len(backend.claims()) == 3
+    assert len(backend.make_index().claims(list(backend.claims().values()))) == 2
+
+    clock.advance(hours=1)
+    [result] = make_ingestor(backend.make_store(), backend.make_index()).run([feed]).results
+    assert (result.status, result.new, result.failed_items) == (FeedStatus.FETCHED, ARTICLES, 0)
+    assert_consistent(backend, ARTICLES)
+    assert backend.make_index().claims(list(backend.records())) == {
+        r.id: r.key for r in backend.records().values()
+    }
 
 
 @pytest.mark.parametrize(

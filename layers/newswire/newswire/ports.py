@@ -116,8 +116,11 @@ class ArticleIndex(Protocol):
     def claim_many(self, claims: Sequence[Claim]) -> list[ClaimResult]:
         """Make each claim unless one is there (ClaimResult says what was found): the article
         id's claim on `key` and the claim's section/slug, and its story keys, all or nothing
-        per claim. Atomic per claim: of two concurrent claims of one id, story key or slug,
-        one wins. In one transaction where the backend has one that fits (SQLite)."""
+        per claim: a claim is made only once its slug and story keys are its id's, and a claim
+        that meets one another article holds leaves none of them (one cut short by a crash may
+        leave some, held by its id, which the id's next claim completes). Of two concurrent
+        claims of one id, story key or slug, one wins. In one transaction where the backend
+        has one that fits (SQLite), else key by key, the id's own claim last."""
         ...
 
     def story_owners(self, stories: Sequence[str]) -> dict[str, str]:

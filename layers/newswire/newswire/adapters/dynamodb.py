@@ -16,7 +16,7 @@ from newswire.adapters.aws_errors import (
 )
 from newswire.adapters.codec import listing_from_dict, record_from_dict, state_from_dict
 from newswire.adapters.dynamodb_batch import DynamoBatches, old_item
-from newswire.adapters.dynamodb_claims import DynamoClaims
+from newswire.adapters.dynamodb_claims import DynamoClaims, slug_pk
 from newswire.adapters.dynamodb_feeds import DynamoFeedStates
 from newswire.adapters.dynamodb_items import (
     MAX_TERM_BYTES,
@@ -67,6 +67,8 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
         self._hints_lock = threading.Lock()
         # The months this instance has written a month marker for (see _month_items).
         self._marked_months: set[str] = set()
+        self._sealed: dict[str, str] = {}  # see DynamoClaims
+        self._sealed_lock = threading.Lock()
 
     def _remember(self, article_id: str, stored: Stored) -> None:
         with self._hints_lock:
@@ -101,18 +103,21 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
         """Add each record: its slug claim, its term items, then the article itself.
 
         No transaction: DynamoDB bills a transactional write twice, and every step is a
-        conditional or repeatable put of the same item. The claim comes first, so a slug that
-        another article holds stops the add before anything is written. The article comes
-        last: until it exists the next run finds the article new and writes all three again.
-        A crash in between leaves a claim that its own article id owns (the retry passes its
-        condition) and term items that list an article whose index record comes with the
-        retry. Of two concurrent adds of one article the article put of one fails; that one
-        rewrites the term items from the stored article (see _settle_terms)."""
+        conditional or repeatable put of the same item. The slug comes first, so a slug that
+        another article holds stops the add before anything is written; it is not written
+        again when this instance's claim_many made the article's claim (or found it whole),
+        which holds that slug. The article comes last: until it exists the next run finds the
+        article new and writes all three again. A crash in between leaves a claim that its own
+        article id owns (the retry passes its condition) and term items that list an article
+        whose index record comes with the retry. Of two concurrent adds of one article the
+        article put of one fails; that one rewrites the term items from the stored article
+        (see _settle_terms)."""
         results: list[bool | SlugTaken] = []
         claimed: list[IndexRecord] = []
         for record in records:
             try:
-                self._claim_slug(record)
+                if self._sealed_slug(record.id) != slug_pk(record.section, record.slug):
+                    self._claim_slug(record)
             except SlugTaken as taken:
                 results.append(taken)
                 continue
@@ -127,7 +132,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
         ]
 
     def _claim_slug(self, record: IndexRecord) -> None:
-        claim = f"S#{record.section}/{record.slug}"
+        claim = slug_pk(record.section, record.slug)
         try:
             with aws_errors(f"DynamoDB slug claim of {record.id}", declined=[CONDITION_FAILED]):
                 self.client.put_item(
@@ -291,7 +296,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
                 article["ExpressionAttributeValues"] = {":m": {"S": stored.value}}
             claim = {
                 "TableName": self.table,
-                "Key": {"pk": {"S": f"S#{indexed.section}/{indexed.slug}"}},
+                "Key": {"pk": {"S": slug_pk(indexed.section, indexed.slug)}},
                 "ConditionExpression": "attribute_not_exists(pk) OR #o = :id",
                 "ExpressionAttributeNames": {"#o": "owner"},
                 "ExpressionAttributeValues": {":id": {"S": record.id}},

@@ -4,7 +4,8 @@ Table layout (the schema itself lives once, in template.yaml):
   pk = "A#<article id>"        article record; `month` + `published` feed the ByMonth index;
                                `memberships` is a digest of the keys of its term items (below),
                                which its tags, categories and publisher give
-  pk = "S#<section>/<slug>"    slug claim, written before its article (see DynamoIndex.add)
+  pk = "S#<section>/<slug>"    slug claim, made with the article's claim (dynamodb_claims),
+                               else by its add (DynamoIndex.add), before any other write
   pk = "T#<article id>#<taxonomy>#<term>"
                                term membership: what a list shows of the article
                                (codec.LISTING_FIELDS, well under 1 KB) plus `term` =
