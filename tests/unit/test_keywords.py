@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswire import keywords
 from newswire.keywords import extract_tags
 
 
@@ -52,3 +56,34 @@ def test_possessive_suffix_is_removed_and_order_is_stable() -> None:
     first = extract_tags("Zelensky’s plan for peace", "plan plan")
     assert first == extract_tags("Zelensky’s plan for peace", "plan plan")
     assert "zelensky" in first
+
+
+_HEADLINE_PIECES = st.sampled_from(
+    ["NATO ", "nato ", "Nato ", "EU ", "Met Office ", "storms ", "STORMS ", "Storm ", "reopens ",
+     "Die ", "Regierung ", "große ", "Große ", "заявили ", "Заявили ", "ЄС ", "قال ", ". ", ", ",
+     "’s ", "1,407 ", "Grüne ", "grüne "]
+)  # fmt: skip
+_TEXTS = st.lists(_HEADLINE_PIECES, max_size=12).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_TEXTS, _TEXTS, st.sampled_from(["en", "de", "uk", "ru", "ar"])),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_tags_do_not_depend_on_the_articles_before(
+    articles: list[tuple[str, str, str]],
+) -> None:
+    """Word decisions are remembered across articles: what one article's words decided (the
+    same word written in capitals, in a shouting headline, in another language) never
+    changes another's tags."""
+    alone = []
+    for title, text, language in articles:
+        keywords._cached_word_key.cache_clear()
+        alone.append(extract_tags(title, text, language=language))
+    keywords._cached_word_key.cache_clear()
+    after_each_other = [extract_tags(t, x, language=lang) for t, x, lang in articles]
+    assert after_each_other == alone

@@ -54,6 +54,9 @@ MAX_TERM_CHARS = 64
 MAX_TERM_BYTES = 80
 # Letters only (so numbers and "1,407" never become tags), with inner apostrophes kept.
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Each word with the text since the word before (what cannot begin a word: no letter), found
+# by one C-level scan instead of slicing the text between matches in Python.
+_GAP_AND_WORD = re.compile(r"([\W\d_]*)(" + _WORD.pattern + ")")
 # Scripts written without spaces between words (Japanese kana and kanji, Chinese, Thai, Lao,
 # Khmer, Myanmar): without a dictionary-based segmenter a run of them is a phrase, not a word,
 # and cutting it at punctuation gives fragments ("の地震"). Such runs are left untagged; Latin
@@ -125,18 +128,11 @@ def _tokens(text: str) -> list[_Token]:
     """The words of `text` outside unspaced runs, with what a name's detection needs."""
     found: list[_Token] = []
     text = _UNSPACED.sub(" . ", text) if _UNSPACED.search(text) else text
-    position = 0
-    for match in _WORD.finditer(text):
-        start = match.start()
-        gap = text[position:start]
+    for gap, word in _GAP_AND_WORD.findall(text):
         if not gap or gap.isspace():
-            found.append(_Token(_bare(match.group(0)), not found, bool(found)))
+            found.append(_Token(_bare(word), not found, bool(found)))
         else:
-            mark = gap.rstrip()
-            found.append(
-                _Token(_bare(match.group(0)), not found or mark[-1] in _SENTENCE_END, False)
-            )
-        position = match.end()
+            found.append(_Token(_bare(word), not found or gap.rstrip()[-1] in _SENTENCE_END, False))
     return found
 
 
@@ -244,10 +240,9 @@ class _Counter:
     """Scores per folded word (its stem), and the forms each was written in."""
 
     def __init__(self, language: str) -> None:
-        self.stop, self.stopped_stems = stop_words(language), _stopped_stems(language)
+        self.stop = stop_words(language)
         self.stemmer = _stemmer(language)
         self.language = language
-        self.nouns_only = primary(language) in NOUNS_CAPITALISED
         self.scores: dict[str, int] = {}
         self.forms: dict[str, dict[str, int]] = {}
 
@@ -261,20 +256,18 @@ class _Counter:
 
     def word(self, token: _Token, weight: int, *, shouting: bool, title_case: bool) -> None:
         word = token.word
-        if _is_acronym(word, shouting):
-            self.add(word.lower(), word, weight + NAME_BONUS)
+        if len(word) <= _CACHED_WORD_LENGTH:
+            found = _cached_word_key(word, self.language, shouting)
+        else:
+            found = _word_key(word, self.language, shouting)
+        if found is None:
             return
-        lower = word.lower()
-        capital = word[:1].isupper() and not shouting
-        if len(lower) < MIN_LENGTH or lower in self.stop or (self.nouns_only and not capital):
-            return
-        if is_verb(word, self.language, capital=capital):
-            return
-        key = str(self.stemmer.stemWord(lower)) if self.stemmer else lower
-        if key in self.stopped_stems:
+        key, form, capital, acronym = found
+        if acronym:
+            self.add(key, form, weight + NAME_BONUS)
             return
         name = capital and not token.starts_sentence and not title_case
-        self.add(key, lower, weight + (NAME_BONUS if name else 0))
+        self.add(key, form, weight + (NAME_BONUS if name else 0))
 
     def add(self, key: str, form: str, score: int) -> None:
         self.scores[key] = self.scores.get(key, 0) + score
@@ -287,6 +280,33 @@ class _Counter:
         for key in sorted(self.scores, key=lambda k: -self.scores[k]):
             forms = self.forms[key]
             yield max(forms, key=forms.__getitem__) if len(forms) > 1 else next(iter(forms))
+
+
+def _word_key(word: str, language: str, shouting: bool) -> tuple[str, str, bool, bool] | None:
+    """(key, form, capital, acronym) under which `word` is counted, or None when it is no
+    keyword. An acronym is counted as written."""
+    if _is_acronym(word, shouting):
+        return word.lower(), word, True, True
+    lower = word.lower()
+    capital = word[:1].isupper() and not shouting
+    nouns_only = primary(language) in NOUNS_CAPITALISED
+    if len(lower) < MIN_LENGTH or lower in stop_words(language) or (nouns_only and not capital):
+        return None
+    if is_verb(word, language, capital=capital):
+        return None
+    stemmer = _stemmer(language)
+    key = str(stemmer.stemWord(lower)) if stemmer else lower
+    if key in _stopped_stems(language):
+        return None
+    return key, lower, capital, False
+
+
+# Whether a word counts, and under which key, depends on the word, the language and whether
+# the text shouts, not on the article: news vocabulary repeats from one headline to the next,
+# so the checks and the stemming run once per distinct word. Bounded in entries and in the
+# length of the words kept, for a long-lived worker fed hostile text.
+_CACHED_WORD_LENGTH = 40
+_cached_word_key = lru_cache(maxsize=1 << 14)(_word_key)
 
 
 def _topic(category: str, stop: frozenset[str]) -> bool:
