@@ -16,6 +16,7 @@ these keys:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,9 @@ GENERIC_HEADLINES = frozenset({
 })  # fmt: skip
 
 
+# Each related link's key is asked for when the item's own story is left out of its list and
+# again when the list is put in order (newswire.merge): parsing the URL twice was most of both.
+@functools.lru_cache(maxsize=1024)
 def story_url(url: str | None) -> str | None:
     """The form of a URL two feeds would agree on, or None for anything that is not an
     http(s) URL with a host. A legacy Google News link gives the publisher URL it embeds."""

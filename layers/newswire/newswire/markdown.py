@@ -57,6 +57,12 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     """
     if not url or len(url) > MAX_URL_LENGTH:
         return None
+    if base is not None and len(base) > MAX_URL_LENGTH:
+        return _checked_url(url, base)
+    return _cached_checked_url(url, base)
+
+
+def _checked_url(url: str, base: str | None) -> str | None:
     url = url.strip(_URL_TRIM)
     if "\t" in url or "\n" in url or "\r" in url:  # rare: the regex costs more than the checks
         url = _URL_REMOVED.sub("", url)
@@ -69,6 +75,12 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
         return None
     return url if len(url) <= MAX_URL_LENGTH else None
+
+
+# One URL is checked several times per item (the link for its id, its host, its story key, its
+# Markdown link; each related link when listed and when written), and urlsplit is most of the
+# check. Small enough that only what recurs within a few items stays.
+_cached_checked_url = functools.lru_cache(maxsize=1024)(_checked_url)
 
 
 # --- text and URLs as Markdown -------------------------------------------------------------
