@@ -60,11 +60,14 @@ _NUMBER_LIKE = re.compile(
 _DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
+# What a number or a date can begin with: other strings (most of them) skip both patterns.
+_NUMBER_START = frozenset("+-.0123456789")
+
+
 def _other_type(value: str) -> bool:
-    return (
-        value in _OTHER_TYPE_WORDS
-        or _NUMBER_LIKE.fullmatch(value) is not None
-        or _DATE_LIKE.match(value) is not None
+    return value in _OTHER_TYPE_WORDS or (
+        value[:1] in _NUMBER_START
+        and (_NUMBER_LIKE.fullmatch(value) is not None or _DATE_LIKE.match(value) is not None)
     )
 
 
