@@ -186,4 +186,5 @@ def build_ingestor(settings: Settings) -> Ingestor:
         workers=settings.workers,
         enrich=settings.enrich,
         lease_seconds=settings.lease_seconds,
+        local_writes=not settings.uses_aws,
     )

@@ -64,6 +64,8 @@ class Committer:
     store: ContentStore
     index: ArticleIndex
     enricher: Enricher | None = None
+    pause: Callable[[float], None] = time.sleep
+    """How to wait between rounds (the caller's, when it holds something others need)."""
 
     def commit_all(
         self,
@@ -120,7 +122,7 @@ class Committer:
         wait, pending = WAIT_FIRST, one_by_one
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:
-                time.sleep(wait)
+                self.pause(wait)
                 wait = min(wait * 2, WAIT_MOST)
             again: list[Article] = []
             for article in pending:
