@@ -209,6 +209,7 @@ def _build(
 
     children = ArticleChildren(store, article_pages, workers)
     count = article_processes(store, len(articles), processes)
+    stored: list[str] | None = None
     if count:
         children.start(articles, count)  # forked before this process starts any thread
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -224,6 +225,9 @@ def _build(
                 if kind != ARTICLE
                 for page in render.render(kind, plan.of(kind))
             ]
+            # What the site held before this build, listed meanwhile too: the children add
+            # only pages this build renders, which are not stale.
+            stored = _site_keys(store) if full else []
             children.finish(writer)
             writer.write(lists)
         else:
@@ -233,20 +237,19 @@ def _build(
             render.days.months.update(listings.months())
         writer.write(_above_days(render, listings, store, base_url, full=full))
         if full:
-            writer.write(Gone(key) for key in _stale(store, writer.seen))
+            keys = _site_keys(store) if stored is None else stored
+            writer.write(Gone(key) for key in sorted(set(keys) - writer.seen))
     report.seconds = time.monotonic() - started
     return report
 
 
-def _stale(store: ContentStore, seen: set[str]) -> list[str]:
-    stale: list[str] = []
+def _site_keys(store: ContentStore) -> list[str]:
+    """The pages stored under the site's folders (a full build deletes those it did not
+    render)."""
+    keys: list[str] = []
     for prefix in STALE_PREFIXES:
-        stale.extend(
-            key
-            for key in store.keys(prefix)
-            if key not in seen and key.endswith((".html", ".xml", ".json"))
-        )
-    return sorted(stale)
+        keys.extend(key for key in store.keys(prefix) if key.endswith((".html", ".xml", ".json")))
+    return keys
 
 
 def build_plan(
