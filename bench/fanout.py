@@ -885,6 +885,7 @@ def _index_contents(
     """Article items, object keys, and feed states by feed id, as plain values."""
     from boto3.dynamodb.types import TypeDeserializer
 
+    from newswire.adapters.codec import key_parts
     from newswire.sections import is_section_index
 
     plain = TypeDeserializer()
@@ -894,7 +895,8 @@ def _index_contents(
         for raw in page["Items"]:
             item = {k: _plain(plain.deserialize(v)) for k, v in raw.items()}
             if item["pk"].startswith("A#"):
-                articles.append(item)
+                # An article item leaves out the section and slug its key gives.
+                articles.append({**key_parts(str(item["key"])), **item})
             elif item["pk"].startswith("F#"):
                 states[item["pk"][2:]] = item
     # The articles' objects: each section's Hugo `_index.md` is newswire's too, not an orphan.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from newswire.adapters.codec import record_from_dict
 from newswire.adapters.dynamodb import DynamoIndex
+from newswire.adapters.dynamodb_items import record_of
 from newswire.adapters.local import DirectoryStore, SqliteIndex
 from newswire.adapters.s3 import S3Store
 from newswire.models import IndexRecord
@@ -254,7 +255,7 @@ def aws_backend(
         object_keys=keys,
         read=lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
         records=lambda: {
-            r.id: r for r in (record_from_dict(item) for item in _scan(dynamodb, "A#", table))
+            r.id: r for r in (record_of(item) for item in _scan(dynamodb, "A#", table))
         },
         claims=lambda: {
             str(item["pk"]).removeprefix("S#"): str(item["owner"])

@@ -623,10 +623,29 @@ def test_the_article_item_names_its_memberships(request: pytest.FixtureRequest) 
     assert len(stored["memberships"]["S"]) < 30
     assert memberships_value(keys) != memberships_value(keys[:-1])
     assert stored_of(from_item(stored)).keys == tuple(keys)
-    # Every field of the record but `day` (which nothing reads).
+    # Every field of the record but `day` (which nothing reads), and section and slug, which
+    # its key gives.
     assert {k for k in stored if k not in ("pk", "month", "memberships")} == set(
         record_to_dict(RECORDS[5])
-    ) - {"day"}
+    ) - {"day", "section", "slug"}
+    assert dynamo.get_records([RECORDS[5].id]) == {RECORDS[5].id: RECORDS[5]}
+    assert dynamo.by_month(RECORDS[5].month, limit=5) == [RECORDS[5]]
+
+
+def test_an_article_item_keeps_the_section_and_slug_its_key_does_not_give(
+    request: pytest.FixtureRequest,
+) -> None:
+    # A page indexed from a key made under other slug rules (reindex reads the page's slug).
+    dynamo = dynamo_index(request)
+    odd = dataclasses.replace(RECORDS[1], key=RECORDS[1].key.replace(".md", "-2019.md"))
+    assert dynamo.add(odd)
+    item = from_item(
+        dynamo.client.get_item(TableName=dynamo.table, Key={"pk": {"S": f"A#{odd.id}"}})["Item"]
+    )
+    assert (item["section"], item["slug"]) == (odd.section, odd.slug)
+    assert dynamo.get_records([odd.id]) == {odd.id: odd}
+    assert dynamo.by_month(odd.month, limit=5) == [odd]
+    assert dynamo.latest(limit=5) == [odd]
 
 
 # --- reindex --------------------------------------------------------------------------------

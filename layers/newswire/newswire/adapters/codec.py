@@ -70,12 +70,16 @@ def listing_of(record: IndexRecord) -> IndexRecord:
     return dataclasses.replace(record, link="", content_hash="", feeds=(), first_seen=None)
 
 
+def key_parts(key: str) -> dict[str, str]:
+    """The section and slug of a key, content/<section>/<YYYY>/<MM>/<slug>.md, read as a path:
+    a key made under other slug rules still gives them."""
+    return {"section": key.split("/")[1], "slug": key.rsplit("/", 1)[-1].removesuffix(".md")}
+
+
 def listing_from_dict(data: dict[str, Any]) -> IndexRecord:
-    """A listing from a term item, thin or (written by an earlier version) a whole record.
-    Section and slug come from the key, content/<section>/<YYYY>/<MM>/<slug>.md, read as a
-    path: a key made under other slug rules still lists."""
-    key = str(data["key"])
-    derived = {"section": key.split("/")[1], "slug": key.rsplit("/", 1)[-1].removesuffix(".md")}
+    """A listing from a term item, thin or (written by an earlier version) a whole record;
+    section and slug from the key."""
+    derived = key_parts(str(data["key"]))
     return listing_of(record_from_dict({**derived, "content_hash": "", **data}))
 
 

@@ -14,7 +14,7 @@ from newswire.adapters.aws_errors import (
     Declined,
     aws_errors,
 )
-from newswire.adapters.codec import listing_from_dict, record_from_dict, state_from_dict
+from newswire.adapters.codec import listing_from_dict, state_from_dict
 from newswire.adapters.dynamodb_batch import DynamoBatches, old_item
 from newswire.adapters.dynamodb_claims import DynamoClaims, slug_pk
 from newswire.adapters.dynamodb_feeds import DynamoFeedStates
@@ -28,6 +28,7 @@ from newswire.adapters.dynamodb_items import (
     from_item,
     memberships,
     month_marker_item,
+    record_of,
     replace_actions,
     still,
     stored_of,
@@ -80,7 +81,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
         found: dict[str, IndexRecord] = {}
         for item in self._batch_get([f"A#{i}" for i in ids]):
-            record = record_from_dict(item)
+            record = record_of(item)
             found[record.id] = record
             self._remember(record.id, stored_of(item))
         return found
@@ -178,7 +179,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
         if data is None:
             return
         stored = stored_of(data)
-        self._put_items(term_items(record_from_dict(data), stored.keys))
+        self._put_items(term_items(record_of(data), stored.keys))
         self._delete_items(sorted(f"T#{article_id}#{k}" for k in set(ours) - set(stored.keys)))
 
     def months_with_articles(self) -> set[str]:
@@ -285,7 +286,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
             found = list(self._batch_get([f"A#{record.id}"]))
             if not found:
                 return
-            stored, indexed = stored_of(found[0]), record_from_dict(found[0])
+            stored, indexed = stored_of(found[0]), record_of(found[0])
             article: dict[str, Any] = {
                 "TableName": self.table,
                 "Key": {"pk": {"S": f"A#{record.id}"}},
@@ -382,7 +383,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
         self,
         query: dict[str, Any],
         limit: int,
-        read: Callable[[dict[str, Any]], IndexRecord] = record_from_dict,
+        read: Callable[[dict[str, Any]], IndexRecord] = record_of,
     ) -> list[IndexRecord]:
         """The first `limit` records of a newest-first index query, ties broken by id: reads
         on past the limit while the next items share the last one's `published`."""

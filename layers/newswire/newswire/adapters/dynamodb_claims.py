@@ -29,6 +29,7 @@ from newswire.adapters.aws_errors import (
     Declined,
     aws_errors,
 )
+from newswire.adapters.codec import key_parts
 from newswire.adapters.dynamodb_batch import old_item
 from newswire.adapters.dynamodb_items import from_item, to_item
 from newswire.ports import Claim, ClaimResult, StorageError
@@ -52,10 +53,9 @@ def slug_pk(section: str, slug: str) -> str:
 
 
 def _key_slug_pk(key: str) -> str:
-    """The slug item of a claim's key, content/<section>/<YYYY>/<MM>/<slug>.md, read as a path
-    (a key made under other slug rules still names its item)."""
-    parts = key.split("/")
-    return slug_pk(parts[1], parts[-1].removesuffix(".md"))
+    """The slug item of a claim's key."""
+    parts = key_parts(key)
+    return slug_pk(parts["section"], parts["slug"])
 
 
 def _held_pks(item: dict[str, Any]) -> set[str]:
