@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html.parser import HTMLParser
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswire.text import clean_line, html_to_text, truncate
+from newswire.text import clean_line, feed_html, html_to_text, truncate
 
 
 def test_entities_are_decoded_and_blocks_separated() -> None:
@@ -71,3 +72,87 @@ def test_truncate_never_exceeds_the_limit(text: str, limit: int) -> None:
     out = truncate(text, limit)
     assert len(out) <= limit
     assert out == text or out.endswith("…")
+
+
+class _Events(HTMLParser):
+    """Every event the parser reports, text joined (the handlers here join their text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple[object, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(("start", tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(("start-end", tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.events.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        if self.events and self.events[-1][0] == "data":
+            self.events[-1] = ("data", f"{self.events[-1][1]}{data}")
+        else:
+            self.events.append(("data", data))
+
+    def close(self) -> None:
+        super().close()
+        self.events.append(("closed",))
+
+
+class _NoTokenizer(_Events):
+    def feed(self, data: str) -> None:
+        raise AssertionError("simple markup went to the stdlib tokenizer")
+
+
+_MARKUP = st.lists(
+    st.sampled_from(
+        ["<p>", "</p>", "<P >", "</p >", "<br/>", "<br />", "<BR>", "<li>", "</LI>", "<h1>",
+         '<a href="x?a=1&amp;b=2">', "<a href='y'>", '<a href="">', "</a>", "<input disabled>",
+         '<img src="i.png" alt="a > b" width="1">', '<font color="#6f6f6f">', "</font>",
+         '<div\nclass="c"\n>', '<a title="<b>">', "<a href=x>", '<a b="1"c="2">', "<x-y>",
+         "</ x>", "<a\u00a0b>", "<b", ">", "<", "</", "&", "&amp;", "&amp", "&#x41;", "&#65",
+         "&nbsp;", "&lt;p&gt;", "&#xD800;", "text ", "é", "\n", "\t", "\f", "\r", " ", "=", '"',
+         "'", "/", "\x00", "<!-- c -->", "<!DOCTYPE html>", "<?pi?>", "<![CDATA[x]]>",
+         "<script>", "</script>", "<style>", "<title>", "</title>", "<textarea>", "<iframe>",
+         "<noscript>", "<plaintext>", "<xmp>"]
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1000)
+@given(_MARKUP)
+def test_feed_html_reports_what_the_stdlib_parser_reports(html: str) -> None:
+    expected = _Events()
+    expected.feed(html)
+    expected.close()
+    got = _Events()
+    feed_html(got, html)
+    assert got.events == expected.events
+    # Without close(), the tags the parser reports (it may hold text back until close).
+    expected, got = _Events(), _Events()
+    expected.feed(html)
+    feed_html(got, html, close=False)
+    assert _tags(got.events) == _tags(expected.events)
+
+
+def _tags(events: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return [event for event in events if event[0] != "data"]
+
+
+def test_feed_html_reads_simple_markup_without_the_stdlib_tokenizer() -> None:
+    for html in (
+        '<ol><li><a href="https://news.google.com/rss/articles/CBMi?oc=5" target="_blank">'
+        'Ceasefire talks</a>&nbsp;&nbsp;<font color="#6f6f6f">Al Jazeera</font></li></ol>',
+        '<p>Storm <a href="/x">closes</a> the <strong>port</strong>.</p><figure><img src="a.jpg"'
+        ' alt="A &amp; B" width="1200" height="800"/><figcaption>Port</figcaption></figure>',
+        "plain text &amp; an entity",
+    ):
+        parser = _NoTokenizer()
+        feed_html(parser, html)
+        expected = _Events()
+        expected.feed(html)
+        expected.close()
+        assert parser.events == expected.events

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from newswire.models import RelatedLink
-from newswire.text import clean_line
+from newswire.text import clean_line, feed_html
 
 GOOGLE_NEWS_HOST = "news.google.com"
 
@@ -82,11 +83,13 @@ class _RelatedParser(HTMLParser):
 def parse_related(description_html: str) -> tuple[RelatedLink, ...]:
     """The related-coverage links of a Google News description, in the feed's order."""
     parser = _RelatedParser()
-    parser.feed(description_html)
-    parser.close()
+    feed_html(parser, description_html)
     return tuple(parser.items)
 
 
+# An item's link and each related link are asked for their id when the item's own story is
+# left out of its list, and again when their publisher URL is decoded (their story key).
+@functools.lru_cache(maxsize=1024)
 def article_id(link: str) -> str | None:
     """The opaque article id in a news.google.com/rss/articles/<id> link."""
     parts = urlsplit(link)

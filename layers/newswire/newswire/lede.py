@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from newswire.text import BLOCK_TAGS, SKIP_TAGS, clean_line, html_to_text, truncate
+from newswire.text import BLOCK_TAGS, SKIP_TAGS, clean_line, feed_html, html_to_text, truncate
 
 # Blocks whose text is not the article's opening prose.
 NOT_PROSE = frozenset(
@@ -85,8 +85,7 @@ def paragraphs(html: str) -> list[str]:
         text = html_to_text(html)
         return [text] if text else []
     parser = _Paragraphs()
-    parser.feed(html)
-    parser.close()
+    feed_html(parser, html)
     return parser.paragraphs
 
 

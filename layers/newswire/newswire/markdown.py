@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from newswire.text import clean_line, html_to_text
+from newswire.text import clean_line, feed_html, html_to_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -331,5 +331,5 @@ class _FirstImage(HTMLParser):
 def first_image_src(html: str) -> str | None:
     """The src of the first <img> that is not a tracking pixel."""
     parser = _FirstImage()
-    parser.feed(html)
+    feed_html(parser, html, close=False)
     return parser.src

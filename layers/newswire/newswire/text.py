@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 from html.parser import HTMLParser
 
 ELLIPSIS = "…"
@@ -18,6 +19,73 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
 _WHITESPACE = re.compile(r"\s+")
+
+# The stdlib parser spends most of its time finding out what kind of markup comes next. Feed
+# HTML is nearly always plain tags with quoted attributes, where tokenizing is unambiguous: one
+# regex reads that, and hands the parser the events its own tokenizer would (tests/unit/
+# test_text.py compares both on generated markup). Anything else (comments, declarations, a
+# bare "<", unquoted values, elements whose content the parser reads raw in some Python
+# version) goes to the parser itself. nh3 and html-to-markdown give no events to hook into.
+_SIMPLE_TOKEN = re.compile(
+    r"""([^<]+)
+    | <([a-zA-Z][a-zA-Z0-9]*)
+       ((?:[ \t\n\r\f]+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"]*"|='[^']*')?)*)
+       [ \t\n\r\f]*(/?)>
+    | </([a-zA-Z][a-zA-Z0-9]*)[ \t\n\r\f]*>""",
+    re.VERBOSE,
+)
+_SIMPLE_ATTRIBUTE = re.compile(
+    r"""[ \t\n\r\f]+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)"|='([^']*)')?"""
+)
+_RAW_TEXT_TAGS = frozenset(
+    {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
+     "noscript", "plaintext"}
+)  # fmt: skip
+
+
+def feed_html(parser: HTMLParser, html: str, *, close: bool = True) -> None:
+    """`parser.feed(html)` and `parser.close()`, with the events of simple markup found by
+    regex. The parser must be new and built with convert_charrefs=True; its text may come in
+    other pieces than from its own tokenizer (the handlers here join them). With `close`
+    false, only the tags are as from `parser.feed(html)` alone: the stdlib parser holds back
+    trailing text until close()."""
+    tokens = []
+    end = 0
+    for token in _SIMPLE_TOKEN.finditer(html):
+        tag = token.group(2)
+        if token.start() != end or (tag is not None and tag.lower() in _RAW_TEXT_TAGS):
+            break
+        end = token.end()
+        tokens.append(token.groups())
+    else:
+        if end == len(html):
+            for text, tag, attributes, closed, end_tag in tokens:
+                if text is not None:
+                    parser.handle_data(unescape(text))
+                elif tag is not None:
+                    found = _attributes(attributes) if attributes else []
+                    if closed:
+                        parser.handle_startendtag(tag.lower(), found)
+                    else:
+                        parser.handle_starttag(tag.lower(), found)
+                else:
+                    parser.handle_endtag(end_tag.lower())
+            if close:
+                parser.close()
+            return
+    parser.feed(html)
+    if close:
+        parser.close()
+
+
+def _attributes(text: str) -> list[tuple[str, str | None]]:
+    # As the parser reports them: names lower-case, a value without "=" None, values unescaped.
+    found: list[tuple[str, str | None]] = []
+    for match in _SIMPLE_ATTRIBUTE.finditer(text):
+        name, double, single = match.groups()
+        value = double if double is not None else single
+        found.append((name.lower(), unescape(value) if value else value))
+    return found
 
 
 class _TextExtractor(HTMLParser):
@@ -71,8 +139,7 @@ def html_to_text(html: str) -> str:
     if "<" not in html and "&" not in html:
         return clean_line(html)
     parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
+    feed_html(parser, html)
     return clean_line("".join(parser.parts))
 
 
