@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newswire.lede import paragraphs
 from newswire.text import clean_line, feed_html, html_to_text, truncate
 
 
@@ -156,3 +157,10 @@ def test_feed_html_reads_simple_markup_without_the_stdlib_tokenizer() -> None:
         expected.feed(html)
         expected.close()
         assert parser.events == expected.events
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["Prose. ", "<h2>Head</h2>", "<br>", "</p>"]), max_size=6), _MARKUP)
+def test_the_first_paragraph_is_read_as_from_all_of_them(start: list[str], html: str) -> None:
+    html = "".join(start) + html
+    assert paragraphs(html, 1) == paragraphs(html)[:1]

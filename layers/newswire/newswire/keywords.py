@@ -270,9 +270,13 @@ class _Counter:
         self.add(key, form, weight + (NAME_BONUS if name else 0))
 
     def add(self, key: str, form: str, score: int) -> None:
-        self.scores[key] = self.scores.get(key, 0) + score
-        forms = self.forms.setdefault(key, {})
-        forms[form] = forms.get(form, 0) + 1
+        if key in self.scores:
+            self.scores[key] += score
+            forms = self.forms[key]
+            forms[form] = forms.get(form, 0) + 1
+        else:
+            self.scores[key] = score
+            self.forms[key] = {form: 1}
 
     def ranked(self) -> Iterator[str]:
         """The most frequent form of each key, best score first (sorted() is stable, so

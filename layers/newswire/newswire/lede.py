@@ -79,14 +79,15 @@ class _Paragraphs(HTMLParser):
         self._end_block()
 
 
-def paragraphs(html: str) -> list[str]:
-    """The prose paragraphs of an HTML fragment, as clean lines, in order."""
+def paragraphs(html: str, limit: int | None = None) -> list[str]:
+    """The prose paragraphs of an HTML fragment, as clean lines, in order (the first `limit`)."""
     if "<" not in html:
         text = html_to_text(html)
         return [text] if text else []
     parser = _Paragraphs()
-    feed_html(parser, html)
-    return parser.paragraphs
+    enough = None if limit is None else (lambda: len(parser.paragraphs) >= limit)
+    feed_html(parser, html, enough=enough)
+    return parser.paragraphs[:limit]
 
 
 def sentences(text: str) -> list[str]:
@@ -114,7 +115,7 @@ def _abbreviation(before: str) -> bool:
 def lede(html: str, limit: int) -> str:
     """The first prose paragraph of `html`, at most two sentences and `limit` characters (cut
     at a word); when there is no prose paragraph, the fragment's text, so cut."""
-    found = paragraphs(html)
+    found = paragraphs(html, 1)
     text = found[0] if found else html_to_text(html)
     first = sentences(text)[:MAX_SENTENCES]
     # Chinese and Japanese put no space after a full stop.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
 
@@ -43,12 +44,19 @@ _RAW_TEXT_TAGS = frozenset(
 )  # fmt: skip
 
 
-def feed_html(parser: HTMLParser, html: str, *, close: bool = True) -> None:
+def feed_html(
+    parser: HTMLParser,
+    html: str,
+    *,
+    close: bool = True,
+    enough: Callable[[], bool] | None = None,
+) -> None:
     """`parser.feed(html)` and `parser.close()`, with the events of simple markup found by
     regex. The parser must be new and built with convert_charrefs=True; its text may come in
     other pieces than from its own tokenizer (the handlers here join them). With `close`
     false, only the tags are as from `parser.feed(html)` alone: the stdlib parser holds back
-    trailing text until close()."""
+    trailing text until close(). `enough`, asked after each tag, may end simple markup's
+    events early (a reader that needs only the beginning)."""
     tokens = []
     end = 0
     for token in _SIMPLE_TOKEN.finditer(html):
@@ -70,6 +78,8 @@ def feed_html(parser: HTMLParser, html: str, *, close: bool = True) -> None:
                         parser.handle_starttag(tag.lower(), found)
                 else:
                     parser.handle_endtag(end_tag.lower())
+                if enough is not None and text is None and enough():
+                    break
             if close:
                 parser.close()
             return
