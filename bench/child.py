@@ -14,7 +14,9 @@ import io
 import json
 import logging
 import pstats
+import resource
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -57,6 +59,34 @@ def feed_configs(args: Args) -> list[Any]:
 # --- figure 1 and 4: newswire on the embedded backend, and the peer ------------------------
 
 
+class Usage:
+    """What the block cost the process: wall time, CPU time (user and system apart, every
+    thread's), and context switches (voluntary: a thread waited, for I/O or a lock such as the
+    GIL; involuntary: the kernel took the core away)."""
+
+    def __enter__(self) -> Usage:
+        self._wall = time.perf_counter()
+        self._rusage = resource.getrusage(resource.RUSAGE_SELF)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        rusage = resource.getrusage(resource.RUSAGE_SELF)
+        self.wall_s = time.perf_counter() - self._wall
+        self.user_s = rusage.ru_utime - self._rusage.ru_utime
+        self.sys_s = rusage.ru_stime - self._rusage.ru_stime
+        self.voluntary = rusage.ru_nvcsw - self._rusage.ru_nvcsw
+        self.involuntary = rusage.ru_nivcsw - self._rusage.ru_nivcsw
+
+    def as_dict(self) -> Args:
+        return {
+            "wall_s": self.wall_s,
+            "cpu_s": self.user_s + self.sys_s,
+            "user_s": self.user_s,
+            "sys_s": self.sys_s,
+            "context_switches": {"voluntary": self.voluntary, "involuntary": self.involuntary},
+        }
+
+
 def newswire_embedded(args: Args) -> Args:
     from newswire.bootstrap import Settings, build_ingestor
 
@@ -73,13 +103,10 @@ def newswire_embedded(args: Args) -> Args:
             lambda sql: transactions.append(sql) if sql.startswith("BEGIN IMMEDIATE") else None
         )
     feeds = feed_configs(args)
-    started, cpu = time.perf_counter(), time.process_time()
-    summary = ingestor.run(feeds)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {
+    with Usage() as usage:
+        summary = ingestor.run(feeds)
+    return usage.as_dict() | {
         "write_transactions": len(transactions),
-        "wall_s": wall,
-        "cpu_s": cpu,
         "workers": ingestor.workers,
         "counts": summary.counts,
         "errors": [r.error for r in summary.results if r.error][:5],
@@ -98,15 +125,13 @@ def reader_peer(args: Args) -> Args:
     reader = make_reader(args["db"])
     for feed in feed_configs(args):
         reader.add_feed(feed.url)
-    started, cpu = time.perf_counter(), time.process_time()
-    reader.update_feeds(workers=workers)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # scheduled=False: every feed, whatever reader's schedule says (a new feed is due anyway).
+    with Usage() as usage:
+        reader.update_feeds(workers=workers, scheduled=False)
     counts = reader.get_entry_counts()
     broken = reader.get_feed_counts(broken=True)
     reader.close()
-    return {
-        "wall_s": wall,
-        "cpu_s": cpu,
+    return usage.as_dict() | {
         "workers": workers,
         "entries": counts.total,
         "broken": broken.total,
@@ -252,6 +277,72 @@ def newswire_profile(args: Args) -> Args:
         "stages_s": stage_times(stats),
         "by_package": own_time_by_package(stats),
         "wall_s": wall,
+    }
+
+
+# Figure 1's CPU by stage: (label, what is timed). "module:name" is a function the pipeline
+# looks up in that module when it runs; "store.x" and "index.x" are the adapters' methods.
+CPU_STAGES = (
+    ("fetch (HTTP client, body read)", ("fetcher.fetch",)),
+    ("pre-pass (split, fingerprints)",
+     ("newswire.prepass:split_items", "newswire.prepass:fingerprints")),
+    ("parse (feedparser)", ("newswire.prepass:parse_feed",)),
+    ("normalize", ("newswire.normalize:normalize_entry",)),
+    ("render", ("newswire.commit:render_markdown",)),
+    ("story keys (identity)", ("newswire.commit:lookup_keys", "newswire.commit:story_keys")),
+    ("object writes (files)", ("store.put_new", "store.put", "store.get")),
+    ("claims (SQLite)", ("index.claim_many", "index.story_owners", "index.claims")),
+    ("index records (SQLite)",
+     ("index.write_many", "index.get_records", "index.add", "index.replace")),
+    ("feed lease and state (SQLite)",
+     ("index.acquire_lease", "index.save_feed_state", "index.release_lease")),
+)  # fmt: skip
+
+
+def newswire_stages(args: Args) -> Args:
+    """Figure 1's first run with the CPU time of each stage: the thread's own CPU clock around
+    each call (other threads' work, and waiting, are not counted in it)."""
+    import importlib
+
+    from newswire.bootstrap import Settings, build_ingestor
+
+    settings = Settings(
+        site_dir=Path(args["site_dir"]),
+        allow_hosts=(LOOPBACK,),
+        workers=args.get("workers") or Settings().workers,
+    )
+    ingestor = build_ingestor(settings)
+    spent: dict[str, float] = dict.fromkeys((label for label, _ in CPU_STAGES), 0.0)
+    lock = threading.Lock()
+
+    def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*a: Any, **k: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return function(*a, **k)
+            finally:
+                elapsed = time.thread_time() - started
+                with lock:
+                    spent[label] += elapsed
+
+        return call
+
+    owners = {"fetcher": ingestor.fetcher, "store": ingestor.store, "index": ingestor.index}
+    for label, targets in CPU_STAGES:
+        for target in targets:
+            if ":" in target:
+                module, name = target.split(":")
+                owner: Any = importlib.import_module(module)
+            else:
+                kind, name = target.split(".")
+                owner = owners[kind]  # an instance attribute shadows the method
+            setattr(owner, name, timed(label, getattr(owner, name)))
+    with Usage() as usage:
+        summary = ingestor.run(feed_configs(args))
+    return usage.as_dict() | {
+        "workers": ingestor.workers,
+        "articles": summary.counts["new"],
+        "stages_cpu_s": spent,
     }
 
 
@@ -671,6 +762,7 @@ TASKS: dict[str, Callable[[Args], Args]] = {
     "naive_aws": naive_aws,
     "cpu_cost": cpu_cost,
     "newswire_profile": newswire_profile,
+    "newswire_stages": newswire_stages,
     "newswire_round": newswire_round,
     "reader_round": reader_round,
     "index_units": index_units,  # figures 11-13 (bench.index_units)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.common import (
     Config,
@@ -59,6 +60,10 @@ def figure_1(cfg: Config, work: Path) -> Figure:
                 base_url=base, site_dir=str(work / "f1-profile"), only_feeds=cfg.profile_feeds
             ),
         )
+        staged = run_child(
+            "newswire_stages",
+            cfg.feedset(base_url=base, site_dir=str(work / "f1-stages"), workers=workers),
+        )
     new = int(newswire.output["counts"]["new"])
     entries = int(reader.output["entries"])
     fig.expect(
@@ -110,6 +115,7 @@ def figure_1(cfg: Config, work: Path) -> Figure:
             "reader": [r.output["wall_s"] for r in reader_runs],
         },
         "profile": profiled.output,
+        "stages": staged.output,
     }
     stages = profiled.output["stages_s"]
     total = float(profiled.output["profile_total_s"])
@@ -126,16 +132,11 @@ def figure_1(cfg: Config, work: Path) -> Figure:
         "and `Reader.update_feeds` alone (imports and setup excluded), best of "
         f"{cfg.first_run_repeats} interleaved runs each (walls in results.json). Peak RSS is "
         "the child's own `ru_maxrss` from `os.wait4` (the larger of newswire's runs).",
-        f"| client | articles/s | wall s | CPU s | CPU ms/article | peak RSS MB |\n"
-        f"|---|---:|---:|---:|---:|---:|\n"
-        f"| newswire, {workers} workers | {nw_rate:.0f} | {newswire.output['wall_s']:.2f} | "
-        f"{cpu_seconds(newswire):.2f} | {nw_cpu_ms:.2f} | {newswire.maxrss_mb:.0f} |\n"
-        f"| reader 3.26, {workers} workers | {rd_rate:.0f} | {reader.output['wall_s']:.2f} | "
-        f"{cpu_seconds(reader):.2f} | {rd_cpu_ms:.2f} | {reader.maxrss_mb:.0f} |\n"
-        f"| reader 3.26, 1 worker (its default) | {rd1_rate:.0f} | "
-        f"{reader_1.output['wall_s']:.2f} | {cpu_seconds(reader_1):.2f} | "
-        f"{1000 * cpu_seconds(reader_1) / max(1, reader_1.output['entries']):.2f} | "
-        f"{reader_1.maxrss_mb:.0f} |",
+        "| client | articles/s | wall s | CPU s (user + sys) | CPU ms/article | context "
+        "switches (voluntary, involuntary) | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|\n"
+        + usage_line(f"newswire, {workers} workers", newswire, new)
+        + usage_line(f"reader 3.26, {workers} workers", reader, entries)
+        + usage_line("reader 3.26, 1 worker (its default)", reader_1, reader_1.output["entries"]),
         f"Process CPU ÷ timed wall: newswire {100 * busy(newswire):.0f} % of one core, "
         f"reader {100 * busy(reader):.0f} %"
         + (
@@ -145,7 +146,7 @@ def figure_1(cfg: Config, work: Path) -> Figure:
             else "."
         ),
         f"Where newswire's time goes: cProfile (wall clock, so I/O waits count: network "
-        f"latency in fetch, fsync in SQLite commits) of a first run of {cfg.profile_feeds} "
+        f"latency in fetch, file and SQLite writes) of a first run of {cfg.profile_feeds} "
         f"feeds ({articles} articles) with one worker, {profiled.output['wall_s']:.1f} s under "
         "the profiler; ms per article by pipeline stage (cumulative, profiler overhead "
         f"included):\n\n| stage | ms/article | share |\n|---|---:|---:|\n{stage_lines}",
@@ -158,5 +159,50 @@ def figure_1(cfg: Config, work: Path) -> Figure:
         + ".",
         "Top five functions of that profile by **tottime** (own time):\n\n"
         + profile_table(profiled.output["top"], 5, total),
+        stage_note(staged),
     ]
     return fig
+
+
+def usage_line(client: str, run: ChildResult, articles: int) -> str:
+    out = run.output
+    switches = out["context_switches"]
+    return (
+        f"| {client} | {articles / out['wall_s']:.0f} | {out['wall_s']:.2f} | "
+        f"{cpu_seconds(run):.2f} ({out['user_s']:.2f} + {out['sys_s']:.2f}) | "
+        f"{1000 * cpu_seconds(run) / max(1, articles):.2f} | "
+        f"{switches['voluntary']:,}, {switches['involuntary']:,} | {run.maxrss_mb:.0f} |\n"
+    )
+
+
+def stage_ms(output: dict[str, Any]) -> dict[str, float]:
+    """CPU ms per article of each stage in the timed run (bench.child.newswire_stages), and
+    of what no stage covers."""
+    articles = max(1, int(output["articles"]))
+    ms = {k: 1000 * float(v) / articles for k, v in output["stages_cpu_s"].items()}
+    ms[OTHER] = 1000 * float(output["cpu_s"]) / articles - sum(ms.values())
+    return ms
+
+
+PURE_STAGES = ("parse (feedparser)", "normalize", "render")
+"""Figure 5's stages (bench.child.CPU_STAGES labels)."""
+OTHER = "everything else (the worker pool and its switching, the ingest and commit loops, logs)"
+
+
+def stage_note(staged: ChildResult) -> str:
+    out = staged.output
+    articles = max(1, int(out["articles"]))
+    total_ms = 1000 * cpu_seconds(staged) / articles
+    lines = "\n".join(
+        f"| {label} | {ms:.3f} | {100 * ms / total_ms:.0f} % |"
+        for label, ms in sorted(stage_ms(out).items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"Where figure 1's CPU goes: the same first run once more ({out['workers']} workers, "
+        f"{articles:,} articles, its own fresh site), each stage timed by the calling thread's "
+        "CPU clock (`time.thread_time()`, so neither waiting nor other threads' work is "
+        "counted in it); the rest is the process's CPU (user + sys) minus the stages. This "
+        f"run: {out['wall_s']:.2f} s wall, {cpu_seconds(staged):.2f} s CPU "
+        f"({out['user_s']:.2f} user + {out['sys_s']:.2f} sys), {total_ms:.2f} ms per article."
+        f"\n\n| stage | CPU ms/article | share |\n|---|---:|---:|\n{lines}"
+    )
