@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ class DirectoryStore:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
+        self._inside = os.path.join(self.root, "")  # the root and a separator
 
     def _path(self, key: str) -> Path:
         if "\x00" in key:
@@ -46,28 +48,50 @@ class DirectoryStore:
             raise StorageError(f"refusing a key outside the content directory: {key!r}")
         return path
 
-    def _temp_file(self, path: Path, body: bytes) -> Path:
+    def _target(self, key: str) -> str:
+        """Where a write of `key` goes: a name in a folder whose real path is inside the root,
+        so that a symlinked folder cannot lead out. The name itself is never followed: link()
+        and rename() make or replace that directory entry, whatever it is. (Cheaper than
+        _path's resolve() of every component, which a write of each article paid.)"""
+        if "\x00" in key:
+            raise StorageError(f"refusing a key with a NUL character: {key!r}")
+        # A key that leaves the root lexically ("..", absolute, empty) names a folder outside
+        # it too, so the folder's real path is the one check.
+        folder, name = os.path.split(os.path.normpath(os.path.join(self.root, key)))
+        real = os.path.realpath(folder)
+        if not os.path.join(real, "").startswith(self._inside):
+            raise StorageError(f"refusing a key outside the content directory: {key!r}")
+        return os.path.join(real, name)
+
+    def _temp_file(self, path: str, body: bytes) -> str:
         # Not tempfile.mkstemp: it creates files 0600, and a file renamed into place keeps its
         # mode, so a web server running as another user could not read the site. Created
         # 0666 here, the process umask makes it the usual 0644 (directories: 0777 → 0755).
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder, made = os.path.dirname(path), False
         while True:
-            temp = path.parent / f".tmp-{secrets.token_hex(8)}.part"
+            temp = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.part")
             try:
                 handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
             except FileExistsError:
+                continue
+            except FileNotFoundError:
+                # The folder's first file: made here, not checked before every write.
+                if made:
+                    raise
+                os.makedirs(folder, exist_ok=True)
+                made = True
                 continue
             break
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(body)
         except BaseException:
-            temp.unlink(missing_ok=True)
+            _unlink(temp)
             raise
         return temp
 
     def put_new(self, key: str, body: bytes) -> bool:
-        path = self._path(key)
+        path = self._target(key)
         try:
             temp = self._temp_file(path, body)
             try:
@@ -76,7 +100,7 @@ class DirectoryStore:
             except FileExistsError:
                 return False
             finally:
-                temp.unlink(missing_ok=True)
+                _unlink(temp)
         except OSError as exc:
             raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
         return True
@@ -90,13 +114,13 @@ class DirectoryStore:
         cache_control: str | None = None,
     ) -> None:
         # A directory has no per-file headers: `newswire serve` derives them from the name.
-        path = self._path(key)
+        path = self._target(key)
         try:
             temp = self._temp_file(path, body)
             try:
                 os.replace(temp, path)
             finally:
-                temp.unlink(missing_ok=True)  # gone after a replace; left over after a failure
+                _unlink(temp)  # gone after a replace; left over after a failure
         except OSError as exc:
             raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
 
@@ -135,6 +159,11 @@ class DirectoryStore:
                     )
             elif entry.is_file() and not entry.name.startswith(".tmp-"):
                 yield f"{folder}/{entry.name}" if folder else entry.name
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 SCHEMA = """
