@@ -205,9 +205,8 @@ class Committer:
         return staged
 
     def _claim_of(self, feed: FeedConfig, article: Article, slug: str, now: datetime) -> Claim:
-        candidate = dataclasses.replace(article, slug=slug)
         key = _pure(content_key, article.section, article.date, slug)
-        stories = _pure(story_keys, candidate)
+        stories = _pure(story_keys, article)  # its URL and headline: the slug is not in them
         return Claim(article.id, key, article.section, slug, feed.feed_id, now, stories)
 
     def _write_object(self, article: Article, key: str, now: datetime) -> IndexRecord:
