@@ -5,6 +5,7 @@ rendered by the parent, and only a store shared between processes is handed to c
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -105,3 +106,13 @@ def test_only_a_shared_store_gets_children(tmp_path: Path) -> None:
     cores = processes.usable_cores()
     assert processes.article_processes(shared, small, None) == 0
     assert processes.article_processes(shared, large, None) == (cores if cores > 1 else 0)
+
+
+def test_where_nothing_forks_the_build_stays_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert processes.article_processes(DirectoryStore(tmp_path), 10_000, 2) == 0
+    assert build(tmp_path / "spawn-only", OPTIONS, processes=2) == build(
+        tmp_path / "serial", OPTIONS
+    )

@@ -49,6 +49,11 @@ def shared_store(store: ContentStore) -> bool:
     return bool(getattr(store, "shared_between_processes", False))
 
 
+def can_fork() -> bool:
+    """Whether this platform forks (not Windows): the children inherit the build's state."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -59,7 +64,7 @@ def usable_cores() -> int:
 def article_processes(store: ContentStore, articles: int, requested: int | None) -> int:
     """How many child processes render the article pages: `requested`, or by default one per
     usable core when there are enough pages and the store can be shared; 0: none."""
-    if not shared_store(store) or articles == 0:
+    if not shared_store(store) or articles == 0 or not can_fork():
         return 0
     if requested is None:
         cores = usable_cores()
