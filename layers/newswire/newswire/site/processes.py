@@ -12,7 +12,8 @@ Children write into the store themselves, so only a store that says its writes a
 every process (`shared_between_processes`, the directory store) is handed to them: a store
 in memory would keep a child's writes to itself, and a client with open connections (S3) must
 not be shared across a fork. A slice whose child fails, dies or hangs is rendered again by
-the parent: the build's result is the same, only later.
+the parent: the build's result is the same, only later (and the report counts the pages the
+child had already written as unchanged).
 """
 
 from __future__ import annotations
