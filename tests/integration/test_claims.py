@@ -7,8 +7,10 @@ a claim item need the same key. moto, the table created from template.yaml.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ import pytest
 from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.dynamodb_claims import story_pk
 from newswire.adapters.dynamodb_items import from_item
+from newswire.models import IndexRecord
 from newswire.ports import Claim, ClaimResult
 from newswire.slugs import content_key
 from tests.conftest import REGION
@@ -117,6 +120,37 @@ def test_a_claim_is_one_conditional_put_per_key_and_no_transaction(
     }
 
 
+def test_the_add_after_the_claim_does_not_write_the_slug_again(
+    make_index: Callable[[], DynamoIndex],
+) -> None:
+    index = make_index()
+    c = claim(1, "ferry-strike", "url:harbour.example/a")
+    index.claim_many([c])
+    sent: list[str] = []
+    index.client.meta.events.register(
+        "before-parameter-build.dynamodb.PutItem",
+        lambda params, **_: sent.append(params["Item"]["pk"]["S"]),
+    )
+    record = IndexRecord(
+        id=c.id, key=c.key, section=c.section, slug=c.slug, title="Ferry strike ends",
+        date=WHEN, link="https://harbour.example/a", feeds=(c.feed,), content_hash="0" * 32,
+    )  # fmt: skip
+    assert index.add(record)
+    assert sent == [f"A#{c.id}"]  # the article only: its claim holds the slug
+    # Another instance (no claim made there) claims the slug before anything else, as ever:
+    # its own article's, so the condition holds.
+    other = make_index()
+    again = dataclasses.replace(record, id=f"{2:020x}", slug="strike-over")
+    again = dataclasses.replace(again, key=content_key("news", WHEN, "strike-over"))
+    other.client.meta.events.register(
+        "before-parameter-build.dynamodb.PutItem",
+        lambda params, **_: sent.append(params["Item"]["pk"]["S"]),
+    )
+    sent.clear()
+    assert other.add(again)
+    assert sent == ["S#news/strike-over", f"A#{again.id}"]
+
+
 def test_a_key_lost_after_others_releases_the_ones_this_claim_created(
     make_index: Callable[[], DynamoIndex],
 ) -> None:
@@ -212,22 +246,50 @@ def test_a_claim_of_the_same_id_that_loses_the_claim_item_keeps_only_the_winners
     }
 
 
+@dataclass
+class Race:
+    """The same article in two feeds. The losing run's claim creates the slug and the first
+    story key, then meets the second, another article's, and releases; the winning run's claim
+    (another slug, the first story key only) finds that story key already the id's."""
+
+    first: str
+    second: str
+    index: DynamoIndex
+    other: Claim
+    losing: Claim
+    winning: Claim
+    loser: DynamoIndex
+    winner: DynamoIndex
+
+    @classmethod
+    def of(cls, make_index: Callable[[], DynamoIndex]) -> Race:
+        first, second = in_order("url:harbour.example/a", "url:harbour.example/b")
+        index = make_index()
+        other = claim(9, "other-story", second)
+        index.claim_many([other])
+        losing = claim(1, "ferry-strike", first, second, feed="topic")
+        winning = claim(1, "strike-over", first, feed="search", section="world")
+        return cls(first, second, index, other, losing, winning, make_index(), make_index())
+
+    def assert_the_winner_holds_every_key_it_names(self) -> None:
+        assert owners(self.index) == {
+            "S#news/other-story": self.other.id,
+            story_pk(self.second): self.other.id,
+            f"K#{self.other.id}": self.other.key,
+            "S#world/strike-over": self.winning.id,
+            story_pk(self.first): self.winning.id,
+            f"K#{self.winning.id}": self.winning.key,
+        }
+
+
 def test_a_release_and_a_claim_item_needing_one_key_never_both_pass(
     make_index: Callable[[], DynamoIndex],
 ) -> None:
-    # The same article in two feeds. One run's claim creates the slug and a story key, then
-    # loses its other story key and releases both; the other run found that story key
-    # already the id's, and writes its claim item right after the release.
-    first, second = in_order("url:harbour.example/a", "url:harbour.example/b")
-    index = make_index()
-    other = claim(9, "other-story", second)
-    index.claim_many([other])
-    losing = claim(1, "ferry-strike", first, second, feed="topic")
-    winning = claim(1, "strike-over", first, feed="search", section="world")
-    loser, winner = make_index(), make_index()
+    # The winner writes its claim item right after the loser's release.
+    race = Race.of(make_index)
     at_claim_item, released = threading.Event(), threading.Event()
     won: list[ClaimResult] = []
-    thread = threading.Thread(target=lambda: won.extend(winner.claim_many([winning])))
+    thread = threading.Thread(target=lambda: won.extend(race.winner.claim_many([race.winning])))
 
     def winner_waits() -> None:
         at_claim_item.set()
@@ -237,50 +299,34 @@ def test_a_release_and_a_claim_item_needing_one_key_never_both_pass(
         thread.start()
         assert at_claim_item.wait(10)
 
-    before_put(winner, "K#", winner_waits)
-    before_put(loser, story_pk(second), winner_starts)
-    loser.client.meta.events.register(
+    before_put(race.winner, "K#", winner_waits)
+    before_put(race.loser, story_pk(race.second), winner_starts)
+    race.loser.client.meta.events.register(
         "after-call.dynamodb.TransactWriteItems", lambda **_: released.set()
     )
-    [lost] = loser.claim_many([losing])
+    [lost] = race.loser.claim_many([race.losing])
     thread.join(10)
-    assert (lost.key, lost.story) == (None, other.id)
+    assert (lost.key, lost.story) == (None, race.other.id)
     # The winner's check of the shared key failed, and it claimed again (creating the key
     # itself): every key its claim item names is its id's.
-    assert made(won[0], winning)
-    assert owners(index) == {
-        "S#news/other-story": other.id,
-        story_pk(second): other.id,
-        f"K#{other.id}": other.key,
-        "S#world/strike-over": winning.id,
-        story_pk(first): winning.id,
-        f"K#{winning.id}": winning.key,
-    }
+    assert made(won[0], race.winning)
+    race.assert_the_winner_holds_every_key_it_names()
 
 
 def test_a_release_after_the_claim_item_leaves_the_keys_it_names(
     make_index: Callable[[], DynamoIndex],
 ) -> None:
-    # As above, but the other run writes its claim item before this one releases: the release
-    # is refused as a whole, and only the keys that claim item does not name are deleted.
-    first, second = in_order("url:harbour.example/a", "url:harbour.example/b")
-    index = make_index()
-    other = claim(9, "other-story", second)
-    index.claim_many([other])
-    losing = claim(1, "ferry-strike", first, second, feed="topic")
-    winning = claim(1, "strike-over", first, feed="search", section="world")
-    loser, winner = make_index(), make_index()
+    # The winner writes its claim item before the loser releases: the release is refused as a
+    # whole, and only the keys that claim item does not name are deleted.
+    race = Race.of(make_index)
     won: list[ClaimResult] = []
-    before_put(loser, story_pk(second), lambda: won.extend(winner.claim_many([winning])))
-    [lost] = loser.claim_many([losing])
-    assert made(won[0], winning)
+    before_put(
+        race.loser,
+        story_pk(race.second),
+        lambda: won.extend(race.winner.claim_many([race.winning])),
+    )
+    [lost] = race.loser.claim_many([race.losing])
+    assert made(won[0], race.winning)
     # The id is claimed: that is what the losing claim is told, as the transaction told it.
-    assert (lost.key, lost.feed, lost.story) == (winning.key, "search", None)
-    assert owners(index) == {
-        "S#news/other-story": other.id,
-        story_pk(second): other.id,
-        f"K#{other.id}": other.key,
-        "S#world/strike-over": winning.id,
-        story_pk(first): winning.id,
-        f"K#{winning.id}": winning.key,
-    }
+    assert (lost.key, lost.feed, lost.story) == (race.winning.key, "search", None)
+    race.assert_the_winner_holds_every_key_it_names()

@@ -29,6 +29,7 @@ from newswire.adapters.dynamodb_items import (
     memberships,
     month_marker_item,
     record_of,
+    remember,
     replace_actions,
     still,
     stored_of,
@@ -73,10 +74,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
 
     def _remember(self, article_id: str, stored: Stored) -> None:
         with self._hints_lock:
-            self._hints.pop(article_id, None)
-            self._hints[article_id] = stored
-            while len(self._hints) > MEMBERSHIP_HINTS:
-                del self._hints[next(iter(self._hints))]  # the oldest
+            remember(self._hints, article_id, stored, MEMBERSHIP_HINTS)
 
     def get_records(self, ids: Sequence[str]) -> dict[str, IndexRecord]:
         found: dict[str, IndexRecord] = {}

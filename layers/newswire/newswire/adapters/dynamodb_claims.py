@@ -31,7 +31,7 @@ from newswire.adapters.aws_errors import (
 )
 from newswire.adapters.codec import key_parts
 from newswire.adapters.dynamodb_batch import old_item
-from newswire.adapters.dynamodb_items import from_item, to_item
+from newswire.adapters.dynamodb_items import from_item, remember, to_item
 from newswire.ports import Claim, ClaimResult, StorageError
 
 if TYPE_CHECKING:
@@ -273,10 +273,7 @@ class DynamoClaims:
 
     def _seal(self, article_id: str, slug_item: str) -> None:
         with self._sealed_lock:
-            self._sealed.pop(article_id, None)
-            self._sealed[article_id] = slug_item
-            while len(self._sealed) > SEALED_MEMORY:
-                del self._sealed[next(iter(self._sealed))]  # the oldest
+            remember(self._sealed, article_id, slug_item, SEALED_MEMORY)
 
     def _sealed_slug(self, article_id: str) -> str | None:
         """The slug item of the id's claim, if this instance made it or found it whole (once:

@@ -33,7 +33,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -51,8 +51,19 @@ DIGEST_PREFIX = "sha256:"
 MAX_TERM_BYTES = 1024
 """Longer terms get no term item: DynamoDB keys are at most 2048 bytes, and no list is named so."""
 log = logging.getLogger("newswire.adapters.dynamodb")
+K = TypeVar("K")
+V = TypeVar("V")
 serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def remember(memory: dict[K, V], key: K, value: V, limit: int) -> None:
+    """Put `key` in `memory` as its newest entry, and forget the oldest beyond `limit` (the
+    caller holds the memory's lock): what an instance remembers between calls stays bounded."""
+    memory.pop(key, None)
+    memory[key] = value
+    while len(memory) > limit:
+        del memory[next(iter(memory))]
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
