@@ -139,6 +139,14 @@ def test_legacy_article_ids_decode_offline() -> None:
     assert decode_publisher_url(link) == url
 
 
+def test_an_id_is_read_as_base64_reads_it() -> None:
+    """Ids of today's kind are told by their first four characters without decoding them;
+    characters that base64 decoding skips ("." here) still decode as they did."""
+    url = "https://example.com/news/2020/story.html"
+    token = _legacy_id(url)
+    assert decode_publisher_url(f"https://news.google.com/rss/articles/C..{token[1:]}") == url
+
+
 @pytest.mark.parametrize(
     "link",
     [

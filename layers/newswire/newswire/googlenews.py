@@ -111,6 +111,8 @@ def decode_publisher_url(link: str) -> str | None:
     token = article_id(link)
     if not token:
         return None
+    if token[:4] != _LEGACY_START and _BASE64URL.issuperset(token[:4]) and len(token) >= 4:
+        return None  # an id of today's kind, told by its first four characters undecoded
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
@@ -128,6 +130,12 @@ def decode_publisher_url(link: str) -> str | None:
     if text.startswith(("http://", "https://")) and " " not in text:
         return text
     return None
+
+
+# The base64 of the legacy ids' first three bytes (0x08 0x13 0x22), and base64url's alphabet:
+# four characters of it are exactly three bytes.
+_LEGACY_START = "CBMi"
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _varint(data: bytes, offset: int) -> tuple[int | None, int]:

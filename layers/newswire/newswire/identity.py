@@ -67,6 +67,8 @@ def story_url(url: str | None) -> str | None:
         return None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path.rstrip("/") or ""
+    if not parts.query:  # most article URLs: nothing to sort or drop
+        return f"{netloc}{path}"
     query = sorted(
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)

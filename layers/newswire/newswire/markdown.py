@@ -284,7 +284,9 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
     """
     values: list[str] = []
     clean = sanitize_html(_INVISIBLE.sub("", html), values, base_url)
-    if "<pre" not in clean:
+    # The guards are for speed: a pattern that begins with optional spaces is tried at every
+    # space of the text.
+    if "\n" in clean and "<pre" not in clean:
         clean = _LINE_BREAK_RUN.sub("\n", clean)
     if "<img" in clean:
         clean = _DROPPED_IMAGE.sub("", clean)
@@ -305,7 +307,9 @@ def html_to_markdown(html: str, base_url: str | None = None) -> str:
     markdown, links = _STAND_IN_DESTINATION.subn(
         lambda m: f"]({markdown_destination(values[int(m.group(1))])})", markdown
     )
-    markdown = _BLANK_LINES.sub("\n\n", markdown).strip()
+    if "\n\n\n" in markdown:
+        markdown = _BLANK_LINES.sub("\n\n", markdown)
+    markdown = markdown.strip()
     suspicious = (
         ("<" in markdown and _RAW_ANGLE.search(markdown))
         or ("]:" in markdown and _REFERENCE.search(markdown))
