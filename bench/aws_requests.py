@@ -161,8 +161,9 @@ def figures_2_and_3(cfg: Config, work: Path) -> tuple[Figure, Figure]:
             f"Each new article is one TransactWriteItems of {per_transaction:.1f} items on "
             "average (the article, its slug claim and the other kinds above, all or nothing). "
             if transactions
-            else "No transaction writes a new article (its slug claim, term items and record "
-            "are plain conditional or batched writes; figure 11 has the detail). "
+            else "No transaction writes a new article (its claim, a conditional put of its "
+            "slug, of each story key and of its claim item, its term items and its record are "
+            "plain conditional or batched writes; figure 11 has the detail). "
         )
         + "DynamoDB bills a transactional write at twice the capacity units of a plain one, "
         "per item, and one unit per KB of each item: from the sizes of the items in the "

@@ -330,3 +330,22 @@ def test_a_release_after_the_claim_item_leaves_the_keys_it_names(
     # The id is claimed: that is what the losing claim is told, as the transaction told it.
     assert (lost.key, lost.feed, lost.story) == (race.winning.key, "search", None)
     race.assert_the_winner_holds_every_key_it_names()
+
+
+def test_an_add_after_the_article_was_removed_claims_its_slug_again(
+    make_index: Callable[[], DynamoIndex],
+) -> None:
+    index = make_index()
+    c = claim(1, "ferry-strike")
+    index.claim_many([c])
+    record = IndexRecord(
+        id=c.id, key=c.key, section=c.section, slug=c.slug, title="Ferry strike ends",
+        date=WHEN, link="https://harbour.example/a", feeds=(c.feed,), content_hash="0" * 32,
+    )  # fmt: skip
+    assert index.add(record)
+    index.claim_many([c])  # found whole: remembered as this instance's
+    index.remove(record)
+    assert owners(index) == {}
+    # The claim it remembered is gone with the article: the add claims the slug first.
+    assert index.add(record)
+    assert owners(index) == {"S#news/ferry-strike": c.id}

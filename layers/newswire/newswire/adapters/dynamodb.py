@@ -324,6 +324,7 @@ class DynamoIndex(DynamoBatches, DynamoClaims, DynamoFeedStates):
                 raise
             with self._hints_lock:
                 self._hints.pop(record.id, None)
+            self._sealed_slug(record.id)  # its claim is gone: an add claims its slug again
             return
         raise StorageError(f"article {record.id} kept changing while it was being removed")
 
