@@ -143,7 +143,11 @@ def is_link_list(markdown: str) -> bool:
     """True when the body is only a bullet list of links (Google News' coverage list)."""
     if not markdown.lstrip().startswith(_LIST_STARTS):
         return False  # prose, most bodies: not worth a parse
-    tokens = _structure(markdown)
+    return tokens_are_link_list(_structure(markdown))
+
+
+def tokens_are_link_list(tokens: Sequence[Token]) -> bool:
+    """The rule on a body's block tokens: one bullet list, and a link in each of its lines."""
     if not tokens or tokens[0].type != "bullet_list_open":
         return False
     depth = 0
