@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
 import io
 import re
 from dataclasses import dataclass
@@ -68,9 +67,7 @@ def _replace_surrogates(value: Any) -> Any:
     """`value` with every lone surrogate in its strings replaced, nested dicts and lists
     changed in place (feedparser's dicts have key aliases that a copy would lose)."""
     if isinstance(value, str):
-        if value.isascii() or not _SURROGATE.search(value):
-            return value
-        return _SURROGATE.sub(REPLACEMENT, value)
+        return _SURROGATE.sub(REPLACEMENT, value) if _SURROGATE.search(value) else value
     if isinstance(value, dict):
         for key, item in value.items():
             cleaned = _replace_surrogates(item)
@@ -107,16 +104,13 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
     # hands to safe_url, which resolves them against the same base (the value's `base`,
     # xml:base or the document's URL: see normalize.html_base).
     # A file object, not bytes: given bytes that happen to name a path, feedparser opens it.
-    body = replace_impossible_references(fetched.body)
-    result = None
-    if (quicker := escaped_markup_as_cdata(body)) is not body:
-        with contextlib.suppress(UnicodeError, ValueError, OverflowError):
-            result = _feedparser(quicker, headers)
-        if result is not None and result.get("bozo"):
-            result = None  # the body as sent decides what is wrong with it
     try:
-        if result is None:
-            result = _feedparser(body, headers)
+        result = feedparser.parse(
+            io.BytesIO(replace_impossible_references(fetched.body)),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     except (UnicodeError, ValueError, OverflowError) as exc:
         raise ParseError(f"the feed has a character that cannot be read ({exc})") from exc
     warnings: list[str] = []
@@ -139,61 +133,6 @@ def parse_feed(fetched: Fetched) -> ParsedFeed:
         entries=tuple(result.entries),
         warnings=tuple(warnings),
     )
-
-
-def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
-    return feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
-
-
-def escaped_markup_as_cdata(body: bytes) -> bytes:
-    """`body` with each element text that is escaped markup in a CDATA section instead: the
-    same characters to any XML parser, or `body` itself where that cannot be sure.
-
-    Google News escapes its descriptions (`&lt;ol&gt;&lt;li&gt;&lt;a href=…`); expat reports
-    the text between two entity references as one piece, and feedparser runs a Python handler
-    for each, about a fifth of the parse of such a feed; a CDATA section comes in one piece.
-    Only a UTF-8 document (as declared, or by default) with nothing but elements, text and its
-    XML declaration (no comment, CDATA section, DOCTYPE or processing instruction that the
-    pattern could reach into) is rewritten, and only texts whose references are the five XML
-    predefines. A document expat refuses is not well-formed either way: parse_feed parses the
-    body as sent whenever the rewritten one gives feedparser anything to object to."""
-    if b"&lt;" not in body or b"<!" in body or b"<?" in body[1:]:
-        return body
-    declared = _XML_DECLARATION.match(body)
-    encoding = declared.group(1) if declared else None
-    if encoding is not None and encoding.lower() not in (b"utf-8", b"utf8"):
-        return body
-    if not declared and not body.lstrip(b" \t\r\n").startswith(b"<"):
-        return body
-    return _ESCAPED_TEXT.sub(_as_cdata, body)
-
-
-_XML_DECLARATION = re.compile(
-    rb"<\?xml\s+version\s*=\s*[\"']1\.[0-9]+[\"']"
-    rb"(?:\s+encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'])?[^>]*\?>"
-)
-# A start tag (names and attributes as XML writes them) and the text after it up to an end tag,
-# holding an escaped "<".
-_ESCAPED_TEXT = re.compile(
-    rb"(<[A-Za-z_][-.\w:]*(?:\s+[A-Za-z_][-.\w:]*\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*\s*>)"
-    rb"([^<]*?&lt;[^<]*)(?=</)"
-)
-_PREDEFINED = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"))
-
-
-def _as_cdata(match: re.Match[bytes]) -> bytes:
-    tag, text = match.groups()
-    references = text.count(b"&amp;") + sum(text.count(entity) for entity, _ in _PREDEFINED)
-    if text.count(b"&") != references or b"\r" in text:
-        return match.group(0)  # a character reference, a bare "&", or a carriage return
-    for entity, character in _PREDEFINED:
-        text = text.replace(entity, character)
-    text = text.replace(b"&amp;", b"&")  # last: "&amp;lt;" is the text "&lt;"
-    if b"]]>" in text:
-        return match.group(0)
-    return tag + b"<![CDATA[" + text + b"]]>"
 
 
 def _inherit_language(entries: list[Any], language: object) -> None:
