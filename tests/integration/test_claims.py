@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from newswire.adapters.dynamodb import DynamoIndex
 from newswire.adapters.dynamodb_claims import story_pk
 from newswire.adapters.dynamodb_items import from_item
 from newswire.models import IndexRecord
-from newswire.ports import Claim, ClaimResult
+from newswire.ports import Claim, ClaimResult, StorageError
 from newswire.slugs import content_key
 from tests.conftest import REGION
 
@@ -349,3 +350,49 @@ def test_an_add_after_the_article_was_removed_claims_its_slug_again(
     # The claim it remembered is gone with the article: the add claims the slug first.
     assert index.add(record)
     assert owners(index) == {"S#news/ferry-strike": c.id}
+
+
+def test_a_fault_part_way_releases_the_keys_this_claim_created(
+    make_index: Callable[[], DynamoIndex],
+) -> None:
+    index = make_index()
+    c = claim(1, "ferry-strike", "url:harbour.example/a")
+
+    def fault() -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    before_put(index, "K#", fault)
+    with pytest.raises(StorageError):
+        index.claim_many([c])
+    # Nothing is left held: a claim of the same id with another slug and story (its
+    # headline edited before the next run) would never free these keys.
+    assert owners(index) == {}
+    key = content_key("news", WHEN, "ferry-strike-ends")
+    edited = dataclasses.replace(
+        c, key=key, slug="ferry-strike-ends", stories=("url:harbour.example/ends",)
+    )
+    assert made(index.claim_many([edited])[0], edited)
+    taker = claim(2, "ferry-strike", "url:harbour.example/a")
+    assert made(index.claim_many([taker])[0], taker)
+
+
+def test_a_story_key_let_go_while_lost_is_claimed_again_not_reported_as_a_taken_slug(
+    make_index: Callable[[], DynamoIndex],
+) -> None:
+    index = make_index()
+    story = "url:harbour.example/a"
+    holder = claim(9, "another-story", story)
+    assert made(index.claim_many([holder])[0], holder)
+    c = claim(1, "ferry-strike", story)
+    # The holder lets its story go between this claim's lost put and its read of the owner.
+    released = False
+
+    def let_go(params: dict[str, Any], **_: Any) -> None:
+        nonlocal released
+        if not released and params.get("TransactItems", [{}])[0].get("ConditionCheck"):
+            released = True
+            index.client.delete_item(TableName=index.table, Key={"pk": {"S": story_pk(story)}})
+
+    index.client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", let_go)
+    assert made(index.claim_many([c])[0], c)
+    assert released

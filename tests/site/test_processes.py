@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,25 @@ def test_where_nothing_forks_the_build_stays_in_one_process(
     assert build(tmp_path / "spawn-only", OPTIONS, processes=2) == build(
         tmp_path / "serial", OPTIONS
     )
+
+
+def test_a_build_that_fails_before_its_children_finish_ends_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    articles = Renderer.articles
+
+    def slow_in_children(self: Renderer, units: processes.Units) -> object:
+        if os.getpid() != parent:
+            time.sleep(120)  # still writing when the parent fails
+        return articles(self, units)
+
+    def failing_lists(self: Renderer, kind: str, units: processes.Units) -> object:
+        raise RuntimeError("the lists fail")
+
+    monkeypatch.setattr(Renderer, "articles", slow_in_children)
+    monkeypatch.setattr(Renderer, "render", failing_lists)
+    with pytest.raises(RuntimeError, match="the lists fail"):
+        build(tmp_path / "children", OPTIONS, processes=2)
+    # No child writes on after the build (and its site lease) are over.
+    assert multiprocessing.active_children() == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,25 @@ def test_tags_do_not_depend_on_the_articles_before(
     keywords._cached_word_key.cache_clear()
     after_each_other = [extract_tags(t, x, language=lang) for t, x, lang in articles]
     assert after_each_other == alone
+
+
+def test_a_long_run_without_letters_after_the_last_word_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Hostile text: a body that ends in a long run of digits and punctuation. The word scan
+    # must never be given text that ends in such a run: it would start at each of its
+    # positions, read it to its end and find no word (quadratic: this text took minutes).
+    text = "Harbour council budget vote. " * 3
+    scan = keywords._GAP_AND_WORD
+    scanned: list[str] = []
+
+    class Watched:
+        def findall(self, text: str) -> list[tuple[str, str]]:
+            assert text[-1:].isalpha(), "the scan was given a text that ends without a word"
+            scanned.append(text)
+            return scan.findall(text)
+
+    monkeypatch.setattr(keywords, "_GAP_AND_WORD", Watched())
+    for tail in ("1 " * 20_000, "— " * 20_000, ".,;" * 10_000, ""):
+        assert extract_tags("Harbour wall", text + tail) == extract_tags("Harbour wall", text)
+    assert scanned

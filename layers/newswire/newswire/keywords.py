@@ -128,7 +128,10 @@ def _tokens(text: str) -> list[_Token]:
     """The words of `text` outside unspaced runs, with what a name's detection needs."""
     found: list[_Token] = []
     text = _UNSPACED.sub(" . ", text) if _UNSPACED.search(text) else text
-    for gap, word in _GAP_AND_WORD.findall(text):
+    # The " x" ends the text with a word, so that no trailing run of non-letters is left for
+    # the pattern to start at each of its positions, read to its end and give up (quadratic
+    # in the run's length); that last match is dropped.
+    for gap, word in _GAP_AND_WORD.findall(text + " x")[:-1]:
         if not gap or gap.isspace():
             found.append(_Token(_bare(word), not found, bool(found)))
         else:

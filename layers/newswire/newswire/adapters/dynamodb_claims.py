@@ -16,6 +16,7 @@ again. docs/design.md ("Claims on DynamoDB") argues why this keeps issue 12's gu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -108,17 +109,27 @@ class DynamoClaims:
         wanted = [slug_pk(claim.section, claim.slug), *sorted(story_pk(s) for s in stories)]
         created: list[str] = []
         shared: list[str] = []
-        for pk in wanted:
-            holder = self._hold(pk, claim.id)
-            if holder is None:
-                created.append(pk)
-            elif holder == claim.id:
-                shared.append(pk)  # this id's already: a claim of it in flight, or cut short
-            else:
-                return self._lost(claim, created)
         item = {"pk": f"K#{claim.id}", "key": claim.key, "feed": claim.feed}
         item["at"] = claim.at.isoformat(timespec="seconds")
-        held = self._put_claim(to_item({**item, "stories": stories} if stories else item), shared)
+        try:
+            for pk in wanted:
+                holder = self._hold(pk, claim.id)
+                if holder is None:
+                    created.append(pk)
+                elif holder == claim.id:
+                    shared.append(pk)  # this id's already: a claim of it in flight, or cut short
+                else:
+                    return self._lost(claim, created, on_story=pk != wanted[0])
+            claimed = to_item({**item, "stories": stories} if stories else item)
+            held = self._put_claim(claimed, shared)
+        except StorageError:
+            # A fault part way (throttling, the network): the keys this call created go, so
+            # that none is left held with no claim item naming it, where a claim of the same
+            # id with another slug or other stories (an edited headline) would never free it.
+            # If the claim item was written after all, _release finds it and deletes nothing.
+            with contextlib.suppress(StorageError):
+                self._release(claim.id, created)
+            raise
         if held is None:
             self._seal(claim.id, wanted[0])
             return ClaimResult(claim.key, claim.feed, claim.at)
@@ -192,7 +203,7 @@ class DynamoClaims:
             }
         }
 
-    def _lost(self, claim: Claim, created: Sequence[str]) -> ClaimResult:
+    def _lost(self, claim: Claim, created: Sequence[str], *, on_story: bool) -> ClaimResult:
         """A key is another article's: delete the keys this call created, and say what holds
         the claim. As the transaction this replaces did: the id's claim if there is one, else
         a story key's holder, else the slug's."""
@@ -210,6 +221,8 @@ class DynamoClaims:
             owner = found.get(story_pk(story), {}).get("owner")
             if owner is not None and owner != claim.id:
                 return ClaimResult(None, story=str(owner))
+        if on_story:
+            raise _Retry  # the story key's holder let it go since: the slug may well be free
         return ClaimResult(None)
 
     def _found(self, article_id: str, held: dict[str, Any], created: Sequence[str]) -> ClaimResult:

@@ -212,33 +212,36 @@ def _build(
     stored: list[str] | None = None
     if count:
         children.start(articles, count)  # forked before this process starts any thread
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        writer = Writer(store, report, pool)
-        render = renderer(report, pool)
-        writer.write(fixed_pages(options, base_url))
-        if count:
-            # The lists are rendered while the children render the articles, and written
-            # after them, as in one process: no list links to a page that is not there yet.
-            lists = [
-                page
-                for kind in KIND_NAMES
-                if kind != ARTICLE
-                for page in render.render(kind, plan.of(kind))
-            ]
-            # What the site held before this build, listed meanwhile too: the children add
-            # only pages this build renders, which are not stale.
-            stored = _site_keys(store) if full else []
-            children.finish(writer)
-            writer.write(lists)
-        else:
-            for kind in KIND_NAMES:
-                writer.write(render.render(kind, plan.of(kind)))
-        if full:
-            render.days.months.update(listings.months())
-        writer.write(_above_days(render, listings, store, base_url, full=full))
-        if full:
-            keys = _site_keys(store) if stored is None else stored
-            writer.write(Gone(key) for key in sorted(set(keys) - writer.seen))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            writer = Writer(store, report, pool)
+            render = renderer(report, pool)
+            writer.write(fixed_pages(options, base_url))
+            if count:
+                # The lists are rendered while the children render the articles, and written
+                # after them, as in one process: no list links to a page that is not there yet.
+                lists = [
+                    page
+                    for kind in KIND_NAMES
+                    if kind != ARTICLE
+                    for page in render.render(kind, plan.of(kind))
+                ]
+                # What the site held before this build, listed meanwhile too: the children add
+                # only pages this build renders, which are not stale.
+                stored = _site_keys(store) if full else []
+                children.finish(writer)
+                writer.write(lists)
+            else:
+                for kind in KIND_NAMES:
+                    writer.write(render.render(kind, plan.of(kind)))
+            if full:
+                render.days.months.update(listings.months())
+            writer.write(_above_days(render, listings, store, base_url, full=full))
+            if full:
+                keys = _site_keys(store) if stored is None else stored
+                writer.write(Gone(key) for key in sorted(set(keys) - writer.seen))
+    finally:
+        children.stop()  # children left running by an error before finish
     report.seconds = time.monotonic() - started
     return report
 

@@ -147,6 +147,16 @@ class ArticleChildren:
                 self.work(child.units, writer)
         self.children = []
 
+    def stop(self) -> None:
+        """End the children `finish` did not wait for (the build failed or was interrupted
+        before it): none writes pages on after the build, and its lease, are over."""
+        for child in self.children:
+            if child.process is not None and child.process.is_alive():
+                child.process.terminate()
+                child.process.join(5)
+            child.conn.close()
+        self.children = []
+
     @staticmethod
     def _result(child: _Child) -> object:
         if child.process is None:
