@@ -22,10 +22,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.loopback import LOOPBACK, enforce_loopback
 from bench.workload import BASE_TIME, FeedSpec, plan, render_feed
+
+if TYPE_CHECKING:
+    from newswire.ingest import Ingestor
 
 RESULT_PREFIX = "BENCH-RESULT "
 Args = dict[str, Any]
@@ -87,15 +90,19 @@ class Usage:
         }
 
 
-def newswire_embedded(args: Args) -> Args:
+def embedded_ingestor(args: Args) -> Ingestor:
+    """The Ingestor figure 1's children time: the embedded backend in `site_dir`, loopback only,
+    the workers asked for (newswire's default without)."""
     from newswire.bootstrap import Settings, build_ingestor
 
-    settings = Settings(
-        site_dir=Path(args["site_dir"]),
-        allow_hosts=(LOOPBACK,),
-        workers=args.get("workers") or Settings().workers,
+    workers = args.get("workers") or Settings().workers
+    return build_ingestor(
+        Settings(site_dir=Path(args["site_dir"]), allow_hosts=(LOOPBACK,), workers=workers)
     )
-    ingestor = build_ingestor(settings)
+
+
+def newswire_embedded(args: Args) -> Args:
+    ingestor = embedded_ingestor(args)
     transactions: list[str] = []
     if args.get("count_transactions"):
         # SQLite's trace callback sees every statement; only write transactions are kept.
@@ -304,14 +311,7 @@ def newswire_stages(args: Args) -> Args:
     each call (other threads' work, and waiting, are not counted in it)."""
     import importlib
 
-    from newswire.bootstrap import Settings, build_ingestor
-
-    settings = Settings(
-        site_dir=Path(args["site_dir"]),
-        allow_hosts=(LOOPBACK,),
-        workers=args.get("workers") or Settings().workers,
-    )
-    ingestor = build_ingestor(settings)
+    ingestor = embedded_ingestor(args)
     spent: dict[str, float] = dict.fromkeys((label for label, _ in CPU_STAGES), 0.0)
     lock = threading.Lock()
 
@@ -347,6 +347,24 @@ def newswire_stages(args: Args) -> Args:
 
 
 # --- figures 2 and 3: AWS requests against moto's server -----------------------------------
+
+
+def aws_ingestor(args: Args, counter: RequestCounter) -> Ingestor:
+    """A fresh Ingestor on moto's server (one per run, as each invocation has its own), with
+    the requests of its S3 and DynamoDB clients counted by `counter`."""
+    from newswire.bootstrap import Settings, build_ingestor
+
+    settings = Settings(
+        bucket=args["bucket"],
+        table=args["table"],
+        endpoint_url=args["endpoint"],
+        region="us-east-1",
+        allow_hosts=(LOOPBACK,),
+    )
+    ingestor = build_ingestor(settings)
+    counter.attach(ingestor.store.client)  # type: ignore[attr-defined]
+    counter.attach(ingestor.index.client)  # type: ignore[attr-defined]
+    return ingestor
 
 
 def create_backend(endpoint: str, bucket: str, table: str) -> None:
@@ -537,7 +555,6 @@ class RequestCounter:
 def newswire_aws(args: Args) -> Args:
     """Two runs on the same feeds against moto's server: the first run, then the steady state."""
     import newswire.prepass
-    from newswire.bootstrap import Settings, build_ingestor
 
     create_backend(args["endpoint"], args["bucket"], args["table"])
     parsed: list[str] = []
@@ -554,17 +571,8 @@ def newswire_aws(args: Args) -> Args:
     feeds = feed_configs(args)
     runs = []
     for _ in range(2):
-        settings = Settings(
-            bucket=args["bucket"],
-            table=args["table"],
-            endpoint_url=args["endpoint"],
-            region="us-east-1",
-            allow_hosts=(LOOPBACK,),
-        )
-        ingestor = build_ingestor(settings)  # a fresh one per run, as each invocation has
         counter = RequestCounter()
-        counter.attach(ingestor.store.client)  # type: ignore[attr-defined]
-        counter.attach(ingestor.index.client)  # type: ignore[attr-defined]
+        ingestor = aws_ingestor(args, counter)
         parsed.clear()
         started = time.perf_counter()
         summary = ingestor.run(feeds)

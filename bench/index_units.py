@@ -24,9 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.child import RequestCounter, _value_size, billed_items, create_backend, feed_configs
+from bench.child import (
+    RequestCounter,
+    _value_size,
+    aws_ingestor,
+    billed_items,
+    create_backend,
+    feed_configs,
+)
 from bench.common import Config, Figure
-from bench.loopback import LOOPBACK
 from bench.procs import feed_server, moto_server, run_child
 
 Args = dict[str, Any]
@@ -167,24 +173,14 @@ class UnitsCounter(RequestCounter):
 def index_units(args: Args) -> Args:
     """The child (bench.child TASKS "index_units"): the rounds, each in a fresh Ingestor."""
     from bench.procs import set_round
-    from newswire.bootstrap import Settings, build_ingestor
 
     create_backend(args["endpoint"], args["bucket"], args["table"])
     feeds = feed_configs(args)
     rounds = []
     for round_ in range(args["rounds"] + 1):
         set_round(args["base_url"], round_)
-        settings = Settings(
-            bucket=args["bucket"],
-            table=args["table"],
-            endpoint_url=args["endpoint"],
-            region="us-east-1",
-            allow_hosts=(LOOPBACK,),
-        )
-        ingestor = build_ingestor(settings)
         counter = UnitsCounter()
-        counter.attach(ingestor.store.client)  # type: ignore[attr-defined]
-        counter.attach(ingestor.index.client)  # type: ignore[attr-defined]
+        ingestor = aws_ingestor(args, counter)
         started = time.perf_counter()
         summary = ingestor.run(feeds)
         changed = sum(1 for r in summary.results if r.new or r.updated)
