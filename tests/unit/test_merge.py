@@ -198,6 +198,26 @@ def test_one_headline_and_publisher_within_two_days_is_one_story() -> None:
                                                   "Coast News", 6)))  # fmt: skip
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    title=st.text(max_size=60),
+    publisher=st.one_of(st.none(), st.text(max_size=12)),
+    day=st.integers(min_value=1, max_value=28),
+    link=st.sampled_from(["", STORY, STORY + "?utm_source=x&b=1", "https://harbour.example/"]),
+)
+def test_lookup_keys_given_the_story_keys_are_the_keys_it_computes(
+    title: str, publisher: str | None, day: int, link: str
+) -> None:
+    # The committer computes an article's story keys once and hands them on.
+    article = dataclasses.replace(_titled(title, publisher, day), link=link)
+    own = story_keys(article)
+    keys = lookup_keys(article, own)
+    assert keys == lookup_keys(article)
+    assert keys[: len(own)] == own
+    titles = [k for k in keys if k.startswith("title:")]
+    assert len(titles) == (5 if headline_key(title) and publisher else 0)
+
+
 @pytest.mark.parametrize("headline", ["Live updates", "Morning briefing", "LIVE: Updates", "News"])
 def test_a_generic_headline_is_no_story_key(headline: str) -> None:
     assert headline_key(headline) is None

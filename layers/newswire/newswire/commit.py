@@ -152,27 +152,32 @@ class Committer:
 
     def _unclaimed_stories(
         self, fresh: list[Article], bad: Callable[[Article, BadContent], None]
-    ) -> tuple[list[Article], list[Article]]:
-        """The new articles whose story nobody holds yet, and those that join a held story
-        (under another id: the same publisher URL, or headline and publisher)."""
-        keys: dict[str, tuple[str, ...]] = {}
+    ) -> tuple[list[tuple[Article, tuple[str, ...]]], list[Article]]:
+        """The new articles whose story nobody holds yet (each with its story keys, for its
+        claim), and those that join a held story (under another id: the same publisher URL,
+        or headline and publisher)."""
+        keys: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for article in fresh:
             try:
-                keys[article.id] = _pure(lookup_keys, article)
+                own = _pure(story_keys, article)
+                keys[article.id] = own, _pure(lookup_keys, article, own)
             except BadContent as exc:
                 bad(article, exc)
-        held = self.index.story_owners([k for ks in keys.values() for k in ks]) if keys else {}
-        claimable: list[Article] = []
+        held = self.index.story_owners([k for _, ks in keys.values() for k in ks]) if keys else {}
+        claimable: list[tuple[Article, tuple[str, ...]]] = []
         joining: list[Article] = []
         for article in (a for a in fresh if a.id in keys):
-            owners = [held[k] for k in keys[article.id] if k in held]
-            (joining if any(o != article.id for o in owners) else claimable).append(article)
+            own, lookup = keys[article.id]
+            if any(held[k] != article.id for k in lookup if k in held):
+                joining.append(article)
+            else:
+                claimable.append((article, own))
         return claimable, joining
 
     def _claim_and_store(
         self,
         feed: FeedConfig,
-        articles: list[Article],
+        articles: list[tuple[Article, tuple[str, ...]]],
         now: datetime,
         later: list[Article],
         bad: Callable[[Article, BadContent], None],
@@ -182,9 +187,9 @@ class Committer:
         index writes to make next; an article whose claim did not go as planned (its slug or
         story is another's, another run claimed it) goes to `later`."""
         claims: list[tuple[Article, Claim]] = []
-        for article in articles:
+        for article, stories in articles:
             try:
-                claims.append((article, self._claim_of(feed, article, article.slug, now)))
+                claims.append((article, self._claim_of(feed, article, article.slug, now, stories)))
             except BadContent as exc:
                 bad(article, exc)
         results = self.index.claim_many([c for _, c in claims]) if claims else []
@@ -204,9 +209,17 @@ class Committer:
             staged.append((article, IndexWrite(record, new=True)))
         return staged
 
-    def _claim_of(self, feed: FeedConfig, article: Article, slug: str, now: datetime) -> Claim:
+    def _claim_of(
+        self,
+        feed: FeedConfig,
+        article: Article,
+        slug: str,
+        now: datetime,
+        stories: tuple[str, ...],
+    ) -> Claim:
+        """`stories`: the article's story_keys (its URLs and headline: neither its id nor its
+        slug is in them, so one computation serves every slug candidate and a story's view)."""
         key = _pure(content_key, article.section, article.date, slug)
-        stories = _pure(story_keys, article)  # its URL and headline: the slug is not in them
         return Claim(article.id, key, article.section, slug, feed.feed_id, now, stories)
 
     def _write_object(self, article: Article, key: str, now: datetime) -> IndexRecord:
@@ -241,28 +254,35 @@ class Committer:
     ) -> Outcome | None:
         """Commit one article on its own: join its story, or claim it; None when another run
         holds it right now (try again a little later)."""
-        story = self._story_of(article)
+        own = _pure(story_keys, article)
+        story = self._story_of(article, own)
         view = article if story == article.id else dataclasses.replace(article, id=story)
         existing = self.index.get_records([story]).get(story)
         if existing is not None:
             return self._update(view, existing, now, written)
-        return self._create(feed, view, now, written)
+        return self._create(feed, view, now, written, own)
 
-    def _story_of(self, article: Article) -> str:
+    def _story_of(self, article: Article, own: tuple[str, ...]) -> str:
         """The id of the story the article belongs to: its own once recorded or claimed,
         else the holder of one of its story keys, else its own."""
         if self.index.get_records([article.id]) or self.index.claims([article.id]):
             return article.id
-        keys = _pure(lookup_keys, article)
+        keys = _pure(lookup_keys, article, own)
         held = self.index.story_owners(keys) if keys else {}
         return next((held[k] for k in keys if k in held), article.id)
 
     def _create(
-        self, feed: FeedConfig, article: Article, now: datetime, written: Written
+        self,
+        feed: FeedConfig,
+        article: Article,
+        now: datetime,
+        written: Written,
+        stories: tuple[str, ...],
     ) -> Outcome | None:
-        """Claim a new article and write it; None when another run holds it (try again)."""
+        """Claim a new article and write it (`stories`: its story_keys); None when another
+        run holds it (try again)."""
         for slug in slug_candidates(article.slug, article.id):
-            claim = self._claim_of(feed, article, slug, now)
+            claim = self._claim_of(feed, article, slug, now, stories)
             [result] = self.index.claim_many([claim])
             if result.story is not None:
                 return None  # its story is another article's now: join it

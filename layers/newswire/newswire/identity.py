@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -89,11 +90,13 @@ def headline_key(title: str) -> str | None:
     return text
 
 
-def _title_key(title: str, publisher: str | None, day: datetime) -> str | None:
+def _title_keys(title: str, publisher: str | None, days: Iterable[datetime]) -> list[str]:
+    # The headline is folded once for all the days: folding is most of a key's cost.
     headline = headline_key(title)
     if headline is None or not publisher:
-        return None
-    return f"title:{publisher.casefold()}|{headline}|{day:%Y-%m-%d}"
+        return []
+    who = publisher.casefold()
+    return [f"title:{who}|{headline}|{day:%Y-%m-%d}" for day in days]
 
 
 def story_keys(article: Article) -> tuple[str, ...]:
@@ -106,21 +109,18 @@ def story_keys(article: Article) -> tuple[str, ...]:
         # A site's home page is no story's own URL (some feeds link every item there).
         if urlsplit(f"//{found}").path or "?" in found:
             keys.append(f"url:{found}")
-    day = _utc_day(article.date)
-    if (title := _title_key(article.title, article.publisher, day)) is not None:
-        keys.append(title)
+    keys += _title_keys(article.title, article.publisher, (_utc_day(article.date),))
     return tuple(dict.fromkeys(keys))
 
 
-def lookup_keys(article: Article) -> tuple[str, ...]:
+def lookup_keys(article: Article, own: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The keys under which an earlier item of the same story would be found: the article's
-    own, and its title key on each day within TITLE_WINDOW_DAYS."""
-    keys = list(story_keys(article))
+    own (`own`: its story_keys, when the caller has them already), and its title key on each
+    day within TITLE_WINDOW_DAYS."""
+    keys = list(story_keys(article) if own is None else own)
     day = _utc_day(article.date)
-    for offset in range(-TITLE_WINDOW_DAYS, TITLE_WINDOW_DAYS + 1):
-        title = _title_key(article.title, article.publisher, day + timedelta(days=offset))
-        if title is not None:
-            keys.append(title)
+    window = range(-TITLE_WINDOW_DAYS, TITLE_WINDOW_DAYS + 1)
+    keys += _title_keys(article.title, article.publisher, (day + timedelta(o) for o in window))
     return tuple(dict.fromkeys(keys))
 
 
