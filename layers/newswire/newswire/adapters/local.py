@@ -257,10 +257,11 @@ class SqliteIndex(SqliteClaims):
         try:
             with self._lock, self._db:
                 self._db.execute("BEGIN IMMEDIATE")
+                known = self._known([w.record for w in writes if w.new and w.expected is None])
                 for write in writes:
                     try:
                         if write.new and write.expected is None:
-                            results.append(self._add(write.record))
+                            results.append(self._add(write.record, known))
                         else:
                             results.append(self._replace(write.record, write.expected))
                     except SlugTaken:
@@ -269,21 +270,44 @@ class SqliteIndex(SqliteClaims):
             raise StorageError(f"index write failed: {exc}") from exc
         return results
 
-    def _add(self, record: IndexRecord) -> bool:
-        """add's work inside a write transaction the caller holds."""
-        claim = f"{record.section}/{record.slug}"
-        if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (record.id,)).fetchone():
-            return False
-        row = self._db.execute("SELECT owner FROM slug_claims WHERE claim = ?", (claim,)).fetchone()
-        if row and row[0] != record.id:
-            raise SlugTaken(f"slug {claim} belongs to article {row[0]}")
-        self._db.execute(
-            "INSERT OR REPLACE INTO slug_claims (claim, owner) VALUES (?, ?)", (claim, record.id)
+    def _known(self, records: Sequence[IndexRecord]) -> tuple[set[str], dict[str, str]]:
+        """Which of the records' ids are recorded, and who owns their slugs: two queries for
+        a feed's new articles rather than two for each (the caller holds the lock)."""
+        recorded = {
+            row[0]
+            for row in self._rows("SELECT id FROM articles WHERE id", [r.id for r in records])
+        }
+        slugs = dict(
+            self._rows(
+                "SELECT claim, owner FROM slug_claims WHERE claim",
+                [f"{r.section}/{r.slug}" for r in records],
+            )
         )
+        return recorded, slugs
+
+    def _add(
+        self, record: IndexRecord, known: tuple[set[str], dict[str, str]] | None = None
+    ) -> bool:
+        """add's work inside a write transaction the caller holds; `known`: _known's answer
+        for a batch holding this record, kept up to date with what the batch adds."""
+        recorded, slugs = known if known is not None else self._known([record])
+        if record.id in recorded:
+            return False
+        claim = f"{record.section}/{record.slug}"
+        owner = slugs.get(claim)
+        if owner is not None and owner != record.id:
+            raise SlugTaken(f"slug {claim} belongs to article {owner}")
+        if owner is None:  # the article's claim usually made it already
+            self._db.execute(
+                "INSERT OR REPLACE INTO slug_claims (claim, owner) VALUES (?, ?)",
+                (claim, record.id),
+            )
+            slugs[claim] = record.id
         self._db.execute(
             "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
             (record.id, record.published, json.dumps(record_to_dict(record))),
         )
+        recorded.add(record.id)
         return True
 
     def _replace(self, record: IndexRecord, expected: IndexRecord | None) -> bool:

@@ -1,0 +1,120 @@
+"""The embedded index's batches (claim_many, write_many) read what their items meet in a few
+queries and decide the items in order on those rows: a batch must leave exactly what the same
+items one call each leave, and answer the same, whatever ids, slugs and story keys the items
+share with each other and with what the index already holds."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newswire.adapters.local import SqliteIndex
+from newswire.models import IndexRecord
+from newswire.ports import Claim, IndexWrite, SlugTaken
+from newswire.slugs import content_key
+
+WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+TABLES = ("articles", "slug_claims", "article_claims", "story_claims")
+
+claims = st.builds(
+    lambda n, slug, stories, feed, minutes: Claim(
+        f"{n:020x}",
+        content_key("news", WHEN, slug),
+        "news",
+        slug,
+        feed,
+        WHEN + timedelta(minutes=minutes),
+        tuple(dict.fromkeys(stories)),
+    ),
+    st.integers(0, 4),
+    st.sampled_from(["ferry", "strike", "talks"]),
+    st.lists(st.sampled_from(["url:a.example/1", "url:b.example/2", "title:x|y|2026-01-05"])),
+    st.sampled_from(["wire", "other"]),
+    st.integers(0, 90),
+)
+
+
+def record(n: int, slug: str, version: int) -> IndexRecord:
+    return IndexRecord(
+        id=f"{n:020x}",
+        key=content_key("news", WHEN, slug),
+        section="news",
+        slug=slug,
+        title=f"Story {n} v{version}",
+        date=WHEN,
+        link=f"https://example.org/{n}",
+        feeds=("wire",),
+        content_hash=f"{version:032x}",
+        publisher=None,
+        lastmod=None,
+        first_seen=WHEN,
+    )
+
+
+writes = st.builds(
+    lambda n, slug, version, new: IndexWrite(record(n, slug, version), new=new),
+    st.integers(0, 4),
+    st.sampled_from(["ferry", "strike", "talks"]),
+    st.integers(0, 3),
+    st.booleans(),
+)
+
+
+def contents(index: SqliteIndex) -> dict[str, list[tuple[object, ...]]]:
+    db = sqlite3.connect(index.path)
+    try:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
+    finally:
+        db.close()
+
+
+def two_indexes(folder: Path, before: list[Claim]) -> tuple[SqliteIndex, SqliteIndex]:
+    pair = SqliteIndex(folder / "batch.sqlite3"), SqliteIndex(folder / "each.sqlite3")
+    for index in pair:
+        for claim in before:
+            index.claim_many([claim])
+    return pair
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=st.lists(claims, max_size=4), batch=st.lists(claims, max_size=8))
+def test_a_batch_of_claims_is_the_claims_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, before: list[Claim], batch: list[Claim]
+) -> None:
+    folder = tmp_path_factory.mktemp("claims")
+    batched, each = two_indexes(folder, before)
+    try:
+        assert batched.claim_many(batch) == [each.claim_many([c])[0] for c in batch]
+        assert contents(batched) == contents(each)
+    finally:
+        batched.close()
+        each.close()
+
+
+def _one(index: SqliteIndex, write: IndexWrite) -> bool:
+    if write.new:
+        try:
+            return index.add(write.record)
+        except SlugTaken:
+            return False
+    return index.replace(write.record)
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=st.lists(claims, max_size=4), batch=st.lists(writes, max_size=8))
+def test_a_batch_of_index_writes_is_the_writes_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, before: list[Claim], batch: list[IndexWrite]
+) -> None:
+    folder = tmp_path_factory.mktemp("writes")
+    batched, each = two_indexes(folder, before)
+    try:
+        assert batched.write_many(batch) == [_one(each, w) for w in batch]
+        assert contents(batched) == contents(each)
+    finally:
+        batched.close()
+        each.close()
