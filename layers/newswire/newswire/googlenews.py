@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -14,8 +16,11 @@ from newswire.text import clean_line, feed_html
 GOOGLE_NEWS_HOST = "news.google.com"
 
 
+# Asked of the item's link and of its feed's URL (the same for every item), several times each.
+@functools.lru_cache(maxsize=1024)
 def is_google_news(url: str) -> bool:
-    return urlsplit(url).hostname == GOOGLE_NEWS_HOST
+    # The hostname is the netloc's host lower-cased, so it is in the lower-cased URL.
+    return GOOGLE_NEWS_HOST in url.lower() and urlsplit(url).hostname == GOOGLE_NEWS_HOST
 
 
 def split_title(title: str, publisher: str | None) -> str:
@@ -80,11 +85,56 @@ class _RelatedParser(HTMLParser):
         self._flush()
 
 
+# Google writes every item of the list in one shape, which one pattern reads; anything else
+# (another attribute, markup inside a title, upper-case tags) goes to the parser, which reads
+# the same items from this shape (tests/unit/test_slugs_and_google_news.py compares both).
+# Text between the link and the publisher is what the parser drops too (the "&nbsp;&nbsp;").
+_ITEM = r'<a href="([^"]*)" target="_blank">([^<]*)</a>[^<]*<font color="#6f6f6f">([^<]*)</font>'
+_LIST_ITEM = re.compile(f"<li>{_ITEM}</li>")
+_ONE_ITEM = re.compile(_ITEM)
+
+
 def parse_related(description_html: str) -> tuple[RelatedLink, ...]:
     """The related-coverage links of a Google News description, in the feed's order."""
-    parser = _RelatedParser()
-    feed_html(parser, description_html)
-    return tuple(parser.items)
+    found = _google_shaped_related(description_html)
+    if found is not None:
+        return found
+    return tuple(feed_html(_RelatedParser, description_html).items)
+
+
+def _google_shaped_related(html: str) -> tuple[RelatedLink, ...] | None:
+    """The items of a description in Google's own shape (an <ol> of items, or one item alone),
+    as _RelatedParser reads them; None for any other description."""
+    if html.startswith("<ol>") and html.endswith("</ol>"):
+        matches = []
+        end = 4
+        for match in _LIST_ITEM.finditer(html, 4, len(html) - 5):
+            if match.start() != end:
+                return None
+            end = match.end()
+            matches.append(match)
+        if end != len(html) - 5:
+            return None
+    elif (single := _ONE_ITEM.fullmatch(html)) is not None:
+        matches = [single]
+    else:
+        return None
+    items = []
+    for match in matches:
+        href, text, font = match.groups()
+        # As the parser gives them: entities decoded in the text and in the attribute value.
+        url, title = unescape(href), clean_line(unescape(text))
+        if url and title:
+            publisher = clean_line(unescape(font)) or None
+            items.append(RelatedLink(title=title, url=url, publisher=publisher))
+    return tuple(items)
+
+
+# A news.google.com URL whose path urlsplit would give unchanged (the path runs to the first "?"
+# or "#"; a tab or line break anywhere would be removed first): the common link, read without it.
+_PLAIN_GOOGLE_URL = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://news\.google\.com(/[^?#\t\n\r]*)?(?:[?#][^\t\n\r]*)?\Z"
+)
 
 
 # An item's link and each related link are asked for their id when the item's own story is
@@ -92,10 +142,16 @@ def parse_related(description_html: str) -> tuple[RelatedLink, ...]:
 @functools.lru_cache(maxsize=1024)
 def article_id(link: str) -> str | None:
     """The opaque article id in a news.google.com/rss/articles/<id> link."""
-    parts = urlsplit(link)
-    if parts.hostname != GOOGLE_NEWS_HOST:
+    if GOOGLE_NEWS_HOST not in link.lower():  # as in is_google_news
         return None
-    segments = [s for s in parts.path.split("/") if s]
+    if (plain := _PLAIN_GOOGLE_URL.match(link)) is not None:
+        path = plain.group(1) or ""
+    else:
+        parts = urlsplit(link)
+        if parts.hostname != GOOGLE_NEWS_HOST:
+            return None
+        path = parts.path
+    segments = [s for s in path.split("/") if s]
     if len(segments) >= 2 and segments[-2] == "articles":
         return segments[-1]
     return None

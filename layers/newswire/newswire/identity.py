@@ -46,6 +46,15 @@ GENERIC_HEADLINES = frozenset({
 })  # fmt: skip
 
 
+# An http(s) URL with a plain ASCII host (no port, no user info) that urlsplit would take as it
+# is (no tab or line break to remove): host, path (to the first "?" or "#") and query read
+# without it. Every other URL takes urlsplit's path (_split_story_parts).
+_PLAIN_STORY_URL = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(/[^?#\t\n\r]*)?(?:\?([^#\t\n\r]*))?"
+    r"(?:#[^\t\n\r]*)?\Z"
+)
+
+
 # Each related link's key is asked for when the item's own story is left out of its list and
 # again when the list is put in order (newswire.merge): parsing the URL twice was most of both.
 @functools.lru_cache(maxsize=1024)
@@ -57,8 +66,34 @@ def story_url(url: str | None) -> str | None:
     decoded = googlenews.decode_publisher_url(url)
     if decoded:
         url = decoded
+    parts = _story_parts(url.strip())
+    if parts is None:
+        return None
+    netloc, path, query_text = parts
+    path = path.rstrip("/")
+    if not query_text:  # most article URLs: nothing to sort or drop
+        return f"{netloc}{path}"
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(query_text, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS
+    )
+    # https and http of one page are one page; the scheme is left out of the key.
+    return urlunsplit(("", netloc, path, urlencode(query), "")).removeprefix("//")
+
+
+def _story_parts(url: str) -> tuple[str, str, str] | None:
+    """The netloc as a story URL writes it (host lower-cased, default port dropped), the path
+    and the query of an http(s) URL with a host; None for any other URL."""
+    if (plain := _PLAIN_STORY_URL.match(url)) is not None:
+        host = plain.group(1).lower().rstrip(".")
+        return (host, plain.group(2) or "", plain.group(3) or "") if host else None
+    return _split_story_parts(url)
+
+
+def _split_story_parts(url: str) -> tuple[str, str, str] | None:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None
@@ -67,16 +102,7 @@ def story_url(url: str | None) -> str | None:
     if scheme not in DEFAULT_PORTS or not host:
         return None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = parts.path.rstrip("/") or ""
-    if not parts.query:  # most article URLs: nothing to sort or drop
-        return f"{netloc}{path}"
-    query = sorted(
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS
-    )
-    # https and http of one page are one page; the scheme is left out of the key.
-    return urlunsplit(("", netloc, path, urlencode(query), "")).removeprefix("//")
+    return netloc, parts.path, parts.query
 
 
 def headline_key(title: str) -> str | None:

@@ -84,10 +84,13 @@ def paragraphs(html: str, limit: int | None = None) -> list[str]:
     if "<" not in html:
         text = html_to_text(html)
         return [text] if text else []
-    parser = _Paragraphs()
-    enough = None if limit is None else (lambda: len(parser.paragraphs) >= limit)
-    feed_html(parser, html, enough=enough)
-    return parser.paragraphs[:limit]
+    if limit is None:
+        return feed_html(_Paragraphs, html).paragraphs
+
+    def enough(parser: _Paragraphs) -> bool:
+        return len(parser.paragraphs) >= limit
+
+    return feed_html(_Paragraphs, html, enough=enough).paragraphs[:limit]
 
 
 def sentences(text: str) -> list[str]:

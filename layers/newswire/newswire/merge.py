@@ -33,6 +33,10 @@ MAX_MERGED_RELATED = 30
 normalize.MAX_RELATED)."""
 
 
+# json.dumps builds a new encoder for every call with options; this one gives the same text.
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def content_hash(
     *,
     title: str,
@@ -56,7 +60,7 @@ def content_hash(
         "publisher": publisher or "", "publisher_url": publisher_url or "",
         "related": [(r.title, r.url, r.publisher or "") for r in related],
     }  # fmt: skip
-    data = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    data = _HASH_ENCODER.encode(fields).encode("utf-8")
     return hashlib.sha256(data).hexdigest()[:32]
 
 

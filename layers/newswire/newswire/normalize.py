@@ -201,22 +201,26 @@ def _related_text(related: tuple[RelatedLink, ...]) -> str:
 
 
 def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -> Article:
-    article_id, guid = article_identity(entry, feed.url)
+    # The entry's own keys as a plain dict: feedparser's dict maps every key it is asked for
+    # through its aliases (a Python call per lookup, some twenty per entry), and none of the
+    # keys read here is an alias but "description", which is read from `entry` itself.
+    fields = dict(entry)
+    article_id, guid = article_identity(fields, feed.url)
     language = article_language(
-        entry, configured=feed.language, feed_url=feed.url, default=feed.default_language
+        fields, configured=feed.language, feed_url=feed.url, default=feed.default_language
     )
-    link = safe_url(str(entry.get("link") or "")) or ""
-    source = entry.get("source") or {}
+    link = safe_url(str(fields.get("link") or "")) or ""
+    source = fields.get("source") or {}
     named_publisher = clean_line(str(source.get("title") or ""))
     publisher = cap_term(named_publisher)
     publisher_url = safe_url(str(source.get("href") or "")) or None
-    raw_title = clean_line(html_to_text(str(entry.get("title") or "")))
+    raw_title = clean_line(html_to_text(str(fields.get("title") or "")))
     google = googlenews.is_google_news(link) or googlenews.is_google_news(feed.url)
     title = googlenews.split_title(raw_title, named_publisher) if google else raw_title
     title = truncate(title, TITLE_LIMIT)
-    summary_html = str(entry.get("summary") or entry.get("description") or "")
-    content_html = _content_html(entry)
-    base = html_base(entry, link, content=bool(content_html))
+    summary_html = str(fields.get("summary") or entry.get("description") or "")
+    content_html = _content_html(fields)
+    base = html_base(fields, link, content=bool(content_html))
 
     related: tuple[RelatedLink, ...] = ()
     ranked = related
@@ -224,7 +228,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     google_news_link = link if googlenews.is_google_news(link) else None
     if google:
         items = googlenews.parse_related(summary_html)
-        summary_base = html_base(entry, link, content=False)
+        summary_base = html_base(fields, link, content=False)
         own = googlenews.article_id(link)
         url_original = googlenews.decode_publisher_url(link)
         # Readers go to the publisher: the redirect is kept in google_news_link.
@@ -269,11 +273,11 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
         language=language,
         exclude=[p for p in (publisher, *(r.publisher for r in related)) if p],
         configured=feed.tags,
-        categories=entry_categories(entry),
+        categories=entry_categories(fields),
     )
     summary = summary_markdown(summary_text)
-    image = entry_image(entry, content_html or summary_html, link or None, base)
-    date = entry_date(entry, now)
+    image = entry_image(fields, content_html or summary_html, link or None, base)
+    date = entry_date(fields, now)
     digest = content_hash(
         title=title, description=description, summary=summary, link=link,
         categories=categories, tags=tags, body=body, publisher=publisher,

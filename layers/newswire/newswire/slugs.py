@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from slugify import slugify
@@ -36,6 +37,11 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
     "de": [*GERMAN, ("ß", "ss")],
     "el": GREEK,
 }
+# python-slugify's "auto" backend tries to import Unidecode on every non-ASCII title (a failed
+# import is not remembered) before falling back to text-unidecode, the one newswire installs;
+# naming it skips the failed import, and a Unidecode installed beside newswire cannot change
+# its slugs.
+_TRANSLITERATION: Final = "text-unidecode"
 _CONTENT_KEY = re.compile(
     r"^content/(?P<section>[^/]+)/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<slug>[^/]+)\.md$"
 )
@@ -66,7 +72,7 @@ def make_slug(
         text = transliterate_ukrainian(title) if code == "uk" else title
         slug = slugify(
             text, max_length=MAX_SLUG, word_boundary=True, lowercase=True,
-            replacements=REPLACEMENTS.get(code, ()),
+            replacements=REPLACEMENTS.get(code, ()), backend=_TRANSLITERATION,
         )  # fmt: skip
     if not SLUG_PATTERN.match(slug):
         slug = next(filter(None, map(url_slug, urls)), None) or f"article-{article_id[:12]}"
@@ -79,9 +85,10 @@ def _unreadable_in_latin(title: str) -> bool:
     """Whether most of the title's letters are of a script whose unidecode transliteration
     is no reading: abjads without vowels (Arabic, Hebrew), Chinese characters (read in
     Mandarin even in a Japanese title), kana, Hangul, and the scripts of South-East Asia."""
-    letters = [c for c in title if c.isalpha()]
-    unreadable = sum(1 for c in letters if _UNREADABLE.match(c))
-    return bool(letters) and unreadable * 2 > len(letters)
+    if title.isascii():  # no letter of those scripts, the common case
+        return False
+    unreadable = sum(1 for c in _UNREADABLE.findall(title) if c.isalpha())
+    return unreadable > 0 and unreadable * 2 > sum(map(str.isalpha, title))
 
 
 def url_slug(url: str | None) -> str | None:
@@ -98,7 +105,9 @@ def url_slug(url: str | None) -> str | None:
     readable = [w for w in re.split(r"[-_.+]+", last.lower()) if _READABLE_WORD.fullmatch(w)]
     if len(readable) < 2:
         return None
-    slug = slugify(last, max_length=MAX_SLUG, word_boundary=True, lowercase=True)
+    slug = slugify(
+        last, max_length=MAX_SLUG, word_boundary=True, lowercase=True, backend=_TRANSLITERATION
+    )
     return slug if SLUG_PATTERN.match(slug) else None
 
 

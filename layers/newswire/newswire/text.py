@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
+from typing import TypeVar
 
 ELLIPSIS = "…"
 # Tags after which visible text is separate words. The stdlib parser is used rather than nh3
@@ -38,6 +39,7 @@ _SIMPLE_TOKEN = re.compile(
 _SIMPLE_ATTRIBUTE = re.compile(
     r"""[ \t\n\r\f]+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)"|='([^']*)')?"""
 )
+P = TypeVar("P", bound=HTMLParser)
 _RAW_TEXT_TAGS = frozenset(
     {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
      "noscript", "plaintext"}
@@ -45,47 +47,50 @@ _RAW_TEXT_TAGS = frozenset(
 
 
 def feed_html(
-    parser: HTMLParser,
+    new_parser: Callable[[], P],
     html: str,
     *,
     close: bool = True,
-    enough: Callable[[], bool] | None = None,
-) -> None:
-    """`parser.feed(html)` and `parser.close()`, with the events of simple markup found by
-    regex. The parser must be new and built with convert_charrefs=True; its text may come in
-    other pieces than from its own tokenizer (the handlers here join them). With `close`
-    false, only the tags are as from `parser.feed(html)` alone: the stdlib parser holds back
-    trailing text until close(). `enough`, asked after each tag, may end simple markup's
-    events early (a reader that needs only the beginning)."""
-    tokens = []
+    enough: Callable[[P], bool] | None = None,
+) -> P:
+    """A parser from `new_parser` (built with convert_charrefs=True) that has read `html`, as
+    `parser.feed(html)` and `parser.close()` would, with the events of simple markup found by
+    regex; its text may come in other pieces than from its own tokenizer (the handlers here
+    join them). With `close` false, only the tags are as from `parser.feed(html)` alone: the
+    stdlib parser holds back trailing text until close(). `enough`, asked after each tag, may
+    end the reading early (a reader that needs only the beginning): the parser's events for
+    markup up to a tag do not depend on what follows it.
+
+    The events are handed over as the markup is read, so a reader that has enough stops
+    reading; markup that is not simple, met on the way, sends all of `html` to a new parser's
+    own tokenizer (the first parser's events are dropped with it)."""
+    parser = new_parser()
     end = 0
     for token in _SIMPLE_TOKEN.finditer(html):
-        tag = token.group(2)
+        text, tag, attributes, closed, end_tag = token.groups()
         if token.start() != end or (tag is not None and tag.lower() in _RAW_TEXT_TAGS):
             break
         end = token.end()
-        tokens.append(token.groups())
-    else:
-        if end == len(html):
-            for text, tag, attributes, closed, end_tag in tokens:
-                if text is not None:
-                    parser.handle_data(unescape(text))
-                elif tag is not None:
-                    found = _attributes(attributes) if attributes else []
-                    if closed:
-                        parser.handle_startendtag(tag.lower(), found)
-                    else:
-                        parser.handle_starttag(tag.lower(), found)
-                else:
-                    parser.handle_endtag(end_tag.lower())
-                if enough is not None and text is None and enough():
-                    break
-            if close:
-                parser.close()
-            return
-    parser.feed(html)
+        if text is not None:
+            parser.handle_data(unescape(text))
+            continue
+        if tag is not None:
+            found = _attributes(attributes) if attributes else []
+            if closed:
+                parser.handle_startendtag(tag.lower(), found)
+            else:
+                parser.handle_starttag(tag.lower(), found)
+        else:
+            parser.handle_endtag(end_tag.lower())
+        if enough is not None and enough(parser):
+            end = len(html)
+            break
+    if end != len(html):
+        parser = new_parser()
+        parser.feed(html)
     if close:
         parser.close()
+    return parser
 
 
 def _attributes(text: str) -> list[tuple[str, str | None]]:
@@ -148,9 +153,7 @@ def html_to_text(html: str) -> str:
     """Visible text of an HTML fragment as one clean line (entities decoded, &nbsp; a space)."""
     if "<" not in html and "&" not in html:
         return clean_line(html)
-    parser = _TextExtractor()
-    feed_html(parser, html)
-    return clean_line("".join(parser.parts))
+    return clean_line("".join(feed_html(_TextExtractor, html).parts))
 
 
 def truncate(text: str, limit: int) -> str:
