@@ -10,10 +10,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newswire import render
 from newswire.models import Article, FeedConfig, RelatedLink, StoredPage
 from newswire.render import (
     FRONT_MATTER_KEYS,
     _FrontMatterDumper,
+    _string_style,
     front_matter,
     parse_markdown,
     read_page,
@@ -133,10 +135,12 @@ def test_any_text_round_trips_through_yaml(
     )
 
 
-def _dumped_by_pyyaml(article: Article) -> bytes:
+def _dumped_by_pyyaml(
+    article: Article, dumper: type[yaml.SafeDumper] = _FrontMatterDumper
+) -> bytes:
     """What PyYAML's own representer makes of the front matter with newswire's dumper."""
     header = yaml.dump(
-        front_matter(article), Dumper=_FrontMatterDumper, sort_keys=False, allow_unicode=True,
+        front_matter(article), Dumper=dumper, sort_keys=False, allow_unicode=True,
         default_flow_style=False, width=10_000,
     )  # fmt: skip
     return f"---\n{header}---\n\n{article.body}\n".encode()
@@ -165,6 +169,53 @@ def test_render_matches_pyyaml_on_the_fixtures() -> None:
                       ("atom-blog.xml", "https://notes.example.com/feed.atom")):  # fmt: skip
         for article in fixture_articles(name, FeedConfig(url=url, name="f")):
             assert render_markdown(article) == _dumped_by_pyyaml(article)
+
+
+def test_render_matches_pyyaml_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where PyYAML was built without libyaml, both sides fall back to its Python emitter.
+    monkeypatch.setattr(render, "_Emitter", yaml.emitter.Emitter)
+
+    class PythonDumper(yaml.SafeDumper):
+        pass
+
+    PythonDumper.add_representer(str, render._represent_str)
+    titles = ("plain", "", "yes", "1e3", " padded", "a\u2028b", "- x", "!")
+    samples = [sample(title=t, tags=(t, ""), publisher=t) for t in titles]
+    for article in samples + fixture_articles("google-news-world.xml", WORLD):
+        assert render_markdown(article) == _dumped_by_pyyaml(article, PythonDumper)
+
+
+# Plain scalars PyYAML resolves as other types, their neighbours, and words around them.
+PLAIN_LOOKING = st.from_regex(r"[-+.0-9eEoxbTtZ:_ ~<=!&*a-zA-Z]{0,12}", fullmatch=True)
+
+
+def _left_plain_is_a_string(value: str) -> None:
+    # render tells libyaml that every string's plain form is implicit (no resolver in the
+    # way), which holds only if _string_style quotes whatever PyYAML's resolvers claim.
+    if _string_style(value) is None:
+        resolver = yaml.resolver.Resolver()  # SafeDumper's
+        tag = resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        assert tag == "tag:yaml.org,2002:str"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(PLAIN_LOOKING, TEXT))
+def test_every_string_left_plain_resolves_as_a_string_in_pyyaml(value: str) -> None:
+    _left_plain_is_a_string(value)
+
+
+def test_every_word_pyyaml_resolves_is_quoted() -> None:
+    words = [
+        "", "~", "!", "&", "*", "=", "<<", "null", "NULL", ".inf", "-.Inf", ".NaN", "0b1", "017",
+        "0x1F", "1_000", "1:20", "1.5e+3", "2001-12-14", "2001-12-14 21:59:43.10 -5",
+    ]  # fmt: skip
+    bools = [
+        "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+        "on", "On", "ON", "off", "Off", "OFF",
+    ]  # fmt: skip
+    for word in words + bools:
+        assert _string_style(word) == "'", word
+        _left_plain_is_a_string(word)
 
 
 def test_read_page_gives_back_every_value_the_writer_wrote() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ FRONT_MATTER_KEYS = (
 
 # libyaml's emitter when PyYAML was built with it (the wheels are): same output, ~13x faster.
 _SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Emitter: Any = getattr(getattr(yaml, "cyaml", None), "CEmitter", yaml.emitter.Emitter)
 
 
 class _FrontMatterDumper(_SafeDumper):  # type: ignore[valid-type,misc]
@@ -34,14 +36,19 @@ class _FrontMatterDumper(_SafeDumper):  # type: ignore[valid-type,misc]
     read those as booleans and numbers. Feed text is cleaned upstream, but the renderer must
     round-trip any string exactly: YAML folds line breaks (including NEL, U+2028, U+2029) and
     trims whitespace in other styles, while double quotes can escape every character.
+
+    front_matter_yaml emits the same YAML without it (see _emit); this dumper, through
+    PyYAML's own representer and serializer, is what the tests compare that output to.
     """
 
 
 # Plain scalars that some YAML 1.1 or 1.2 reader resolves to a non-string: booleans in every
-# spelling YAML 1.1 allows, nulls, the 1.1 value and merge keys.
+# spelling YAML 1.1 allows, nulls (the empty one too), the 1.1 value and merge keys, and the
+# 1.1 `yaml` type's `!`, `&`, `*` (no plain scalar can be one of them: quoted either way).
 _OTHER_TYPE_WORDS = frozenset([
     "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "=", "<<",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "",
+    "=", "<<", "!", "&", "*",
 ])  # fmt: skip
 # Plain scalars that read as numbers or times somewhere: YAML 1.1 ints and floats (`_`
 # separators, sexagesimal `12:30:00`, and what the 1.1 spec's loose float pattern allows:
@@ -64,18 +71,14 @@ _DATE_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _NUMBER_START = frozenset("+-.0123456789")
 
 
-def _other_type(value: str) -> bool:
-    return value in _OTHER_TYPE_WORDS or (
-        value[:1] in _NUMBER_START
-        and (_NUMBER_LIKE.fullmatch(value) is not None or _DATE_LIKE.match(value) is not None)
-    )
-
-
 def _string_style(value: str) -> str | None:
     # Non-printable covers controls, NEL, U+2028/U+2029 and the BOM.
     if not value.isprintable() or value != value.strip(" "):
         return '"'
-    if _other_type(value):
+    if value in _OTHER_TYPE_WORDS or (
+        value[:1] in _NUMBER_START
+        and (_NUMBER_LIKE.fullmatch(value) is not None or _DATE_LIKE.match(value) is not None)
+    ):
         return "'"  # PyYAML's own choice for the strings it recognises as other types
     return None
 
@@ -86,26 +89,57 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 _FrontMatterDumper.add_representer(str, _represent_str)
 
-_STR, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
-_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_BOOL = "tag:yaml.org,2002:bool"
+# _string_style quotes every string that any resolver reads as another type, PyYAML's own
+# implicit resolvers included (a superset of them: tests/unit/test_render.py checks it), so
+# every string's plain form is implicit; libyaml consults that flag only for a plain scalar.
+_STR_IMPLICIT = (True, True)
+_BOOLS = {
+    value: yaml.ScalarEvent(None, _BOOL, (True, False), "true" if value else "false")
+    for value in (True, False)
+}
+_STREAM_START: tuple[yaml.Event, ...] = (
+    yaml.StreamStartEvent(),
+    yaml.DocumentStartEvent(explicit=False),
+)
+_STREAM_END: tuple[yaml.Event, ...] = (yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent())
+_SEQUENCE = (yaml.SequenceStartEvent(None, None, True, flow_style=False), yaml.SequenceEndEvent())
+_MAPPING = (yaml.MappingStartEvent(None, None, True, flow_style=False), yaml.MappingEndEvent())
 
 
-def _node(value: object) -> yaml.Node:
-    """The YAML node _FrontMatterDumper's representer makes of a front-matter value (str,
-    bool, and lists and mappings of them; block style, no anchors: every list and mapping
-    of front_matter is its own object). Built here, and handed to libyaml's serializer,
-    because PyYAML's representer walks the values in Python at about a third of the render's
-    cost; the bytes are the same (tests/unit/test_render.py compares them)."""
+def _string_event(value: str) -> yaml.ScalarEvent:
+    # No tag: a scalar whose plain and quoted forms are both implicit is written without one.
+    return yaml.ScalarEvent(None, None, _STR_IMPLICIT, value, None, None, _string_style(value))
+
+
+# Events are only read by the emitter, so the keys' events are made once and shared.
+_KEYS = {key: _string_event(key) for key in (*FRONT_MATTER_KEYS, "url")}
+
+
+def _emit(value: object, emit: Callable[[yaml.Event], None]) -> None:
+    """Emit the events _FrontMatterDumper's representer and serializer would make of a
+    front-matter value (str, bool, and lists and mappings of them; block style, no anchors:
+    every list and mapping of front_matter is its own object). PyYAML's representer and
+    serializer walk the values in Python, asking the resolver twice about every scalar, at
+    about two thirds of the render's cost; the bytes are the same (tests/unit/test_render.py
+    compares them)."""
     if isinstance(value, str):
-        return yaml.ScalarNode(_STR, value, style=_string_style(value))
-    if isinstance(value, bool):
-        return yaml.ScalarNode(_BOOL, "true" if value else "false")
-    if isinstance(value, list):
-        return yaml.SequenceNode(_SEQ, [_node(v) for v in value], flow_style=False)
-    if isinstance(value, dict):
-        pairs = [(_node(str(k)), _node(v)) for k, v in value.items()]
-        return yaml.MappingNode(_MAP, pairs, flow_style=False)
-    raise TypeError(f"no front-matter value of type {type(value).__name__}")
+        emit(_string_event(value))
+    elif isinstance(value, bool):
+        emit(_BOOLS[value])
+    elif isinstance(value, list):
+        emit(_SEQUENCE[0])
+        for item in value:
+            _emit(item, emit)
+        emit(_SEQUENCE[1])
+    elif isinstance(value, dict):
+        emit(_MAPPING[0])
+        for key, item in value.items():
+            emit(_KEYS.get(key) or _string_event(str(key)))
+            _emit(item, emit)
+        emit(_MAPPING[1])
+    else:
+        raise TypeError(f"no front-matter value of type {type(value).__name__}")
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -147,11 +181,14 @@ def front_matter(article: Article) -> dict[str, Any]:
 def front_matter_yaml(values: Mapping[str, Any]) -> str:
     """`values` as YAML that every front-matter reader reads back as the same strings, in the
     given key order (no `---` fences)."""
-    return str(
-        yaml.serialize(
-            _node(dict(values)), Dumper=_FrontMatterDumper, allow_unicode=True, width=10_000
-        )
-    )
+    stream = io.StringIO()
+    emit = _Emitter(stream, allow_unicode=True, width=10_000).emit
+    for event in _STREAM_START:
+        emit(event)
+    _emit(dict(values), emit)
+    for event in _STREAM_END:
+        emit(event)
+    return stream.getvalue()
 
 
 def render_markdown(article: Article) -> bytes:
