@@ -65,6 +65,8 @@ def _no_surrogate(parsed_values: object) -> None:
         assert not any(0xD800 <= ord(c) <= 0xDFFF for c in value), repr(value)
 
 
+# The unicode-escape codec warns about the backslashes of random text it decodes.
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
 @settings(max_examples=400, deadline=None)
 @given(
     kind=st.sampled_from(["rss", "atom"]), title=TEXT, text=TEXT, link=TEXT,
