@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -177,3 +179,31 @@ def test_ascii_terms_are_capped_by_characters_and_others_by_bytes() -> None:
     # 40 characters, 80 bytes, 120 bytes upper-cased ("ɐ" → "Ɐ"): cut to 26, 78 bytes upper.
     capped = keywords.cap_term("ɐ" * 40)
     assert capped == "ɐ" * 26
+
+
+def test_what_is_remembered_about_words_stays_bounded() -> None:
+    # A long-lived worker fed text with ever new words (or made-up language tags, or ever new
+    # publisher names) keeps a bounded memory of them: a few vocabularies, a few thousand
+    # words each, none of them long.
+    from itertools import product
+
+    from newswire import vocabulary
+
+    keywords.forget_words()
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    distinct = ["".join(p) for p in product(letters, repeat=3)][:5000]
+    long = ["q" * 41 + w for w in distinct[:50]]
+    for language in ["en", *(f"{a}{b}" for a, b in product("xyz", repeat=2))]:
+        extract_tags("Harbour wall", " ".join(distinct + long), language=language)
+    extract_tags("Harbour wall", "", exclude=[f"Publisher {w}" for w in distinct] + long)
+    assert vocabulary.vocabulary.cache_info().currsize <= 8
+    english = vocabulary.vocabulary("en")
+    remembered: list[Mapping[str, object]] = [
+        english.known,
+        english.shouted,
+        english.keys,
+        keywords._PHRASES,
+    ]
+    assert all(len(cache) <= 4096 for cache in remembered)
+    assert all(len(word) <= 40 for cache in remembered for word in cache)
+    assert english.known and keywords._PHRASES

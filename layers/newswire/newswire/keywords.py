@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from itertools import chain
 
 from newswire.fillers import NO_TOPIC
@@ -133,14 +132,14 @@ def extract_tags(
     headline filler, numbers nor the publisher's name; inflections of one word count as one
     tag (its most frequent form, lower-case). Title words count three times, names get a
     bonus; ties keep the order of first appearance. Every tag is capped (`cap_term`)."""
-    excluded = {w for phrase in exclude for w in _phrase_words(phrase)}
+    excluded = _excluded(exclude)
     counter = _Counter(language)
     counter.read(title, TITLE_WEIGHT, excluded)
     counter.read(text, 1, excluded)
-    tags = list(cap_terms(t.lower() for t in configured))
+    tags = list(cap_terms(t.lower() for t in configured)) if configured else []
     keys = {k for t in tags for k in counter.keys(t)}
     own = [_case(c) for c in categories if _topic(c.strip().lower(), counter.stop)]
-    for tag in chain(cap_terms(own), _capped(counter.ranked())):
+    for tag in chain(cap_terms(own) if own else (), _capped(counter.ranked())):
         if len(tags) >= limit:
             break
         # One tag per word: "baltic" and "baltic sea", "storm" and "storms" are one choice.
@@ -230,10 +229,19 @@ def _joined(found: list[Word], start: int, length: int) -> str:
     return " ".join(word.bare for word in found[start : start + length])
 
 
-@lru_cache(maxsize=1024)
-def _phrase_words(phrase: str) -> tuple[str, ...]:
-    """words(), remembered: the publishers excluded repeat from one article to the next."""
-    return tuple(words(phrase))
+def _excluded(phrases: Iterable[str]) -> set[str]:
+    """The words of the phrases (publishers), remembered: they repeat from one article to the
+    next. Kept like the vocabulary's words: bounded in number and in length."""
+    excluded: set[str] = set()
+    for phrase in phrases:
+        if (found := _PHRASES.get(phrase)) is None:
+            found = tuple(words(phrase))
+            remember(_PHRASES, phrase, found)
+        excluded.update(found)
+    return excluded
+
+
+_PHRASES: dict[str, tuple[str, ...]] = {}
 
 
 def _topic(category: str, stop: frozenset[str]) -> bool:
