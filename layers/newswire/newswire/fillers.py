@@ -4,7 +4,7 @@ Stop-word packages list function words (articles, pronouns, prepositions). Headl
 own filler: the verbs that carry a story along ("nears", "brings", "lifts") and newsroom words
 ("live", "update"). These lists were written for newswire from the headlines of the fixture
 feeds and of Google News topics in each language; a word is listed in its base form and the
-language's stemmer (newswire.keywords) folds its inflections ("brings", "brought" is listed).
+language's stemmer (newswire.vocabulary) folds its inflections ("brings", "brought" is listed).
 Languages without a list here get their stop words only.
 """
 
