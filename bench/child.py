@@ -729,9 +729,9 @@ def cpu_cost(args: Args) -> Args:
 
     from newswire import render
 
-    dumper = getattr(render, "_FrontMatterDumper", object)
+    emitter = getattr(render, "_Emitter", object)
     return {
-        "newswire_emitter_is_c": any(c.__name__ == "CEmitter" for c in dumper.__mro__),
+        "newswire_emitter_is_c": any(c.__name__ == "CEmitter" for c in emitter.__mro__),
         "articles": articles,
         "feeds": len(inputs),
         "stages_s": best,

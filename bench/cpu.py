@@ -43,7 +43,7 @@ def figure_5(cfg: Config, work: Path) -> Figure:
         f"Own time by package in that profile (a C built-in's time, such as `len`, counted "
         f"with the package that called it): {modules}.",
         f"newswire's front matter is emitted by "
-        f"{'libyaml (`yaml.CSafeDumper`)' if out['newswire_emitter_is_c'] else 'PyYAML'}: "
+        f"{'libyaml (its emitter, `CEmitter`)' if out['newswire_emitter_is_c'] else 'PyYAML'}: "
         f"{stages.get('render', 0):.3f} ms per article for the whole render.",
     ]
     return fig

@@ -224,7 +224,7 @@ def _first_run_limits(figures: dict[int, Figure]) -> str:
             f" Figure 5's stages per article, no I/O: parse {ms['parse']:.2f} ms (feedparser "
             f"without its sanitizer and relative-URI pass; its default `parse()` costs "
             f"{fp:.2f} ms), normalize {ms['normalize']:.2f} ms, render {ms['render']:.2f} ms"
-            + (" (libyaml's serializer)" if f5["newswire_emitter_is_c"] else " (PyYAML)")
+            + (" (libyaml's emitter)" if f5["newswire_emitter_is_c"] else " (PyYAML's emitter)")
             + "."
         )
     if "stages" in d:
