@@ -6,6 +6,7 @@ these tests are what keeps that true, feedparser upgrades included.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newswire.models import Fetched, ParseError
-from newswire.parse import parse_feed
+from newswire.parse import parse_feed, replace_impossible_references
 
 # Ways to spell a lone surrogate (or what a codec may turn into one), and markup around them.
 PIECES = [
@@ -124,3 +125,29 @@ def test_a_surrogate_reference_or_url_becomes_a_replacement_character(
     _no_surrogate([parsed.title, parsed.entries])
     assert parsed.entries[0]["title"] == expected
     assert parsed.entries[0]["title_detail"]["base"] == url.replace("\ud800", "\ufffd")
+
+
+def _replaced_one_by_one(body: bytes) -> bytes:
+    """replace_impossible_references written out plainly: every reference, whatever its
+    length, decoded and judged."""
+
+    def judged(match: re.Match[bytes]) -> bytes:
+        code = int(match[1], 16) if match[1] else int(match[2])
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match[0]
+
+    return re.sub(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));", judged, body)
+
+
+REFERENCE = st.builds(
+    lambda x, zeros, code: (f"&#x{'0' * zeros}{code:x};" if x else f"&#{'0' * zeros}{code};"),
+    st.booleans(), st.integers(0, 3),
+    st.one_of(st.integers(0, 0x11_0000), st.integers(0xD7F0, 0xE010), st.integers(0, 10**12)),
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(REFERENCE, st.sampled_from(["a", "&#", ";", "&#x", "&amp;"]))))
+@example(["&#8217;", "&#xD800;", "&#55296;", "&#xdfff;", "&#x110000;", "&#00000D800;"])
+def test_impossible_references_and_only_they_are_replaced(pieces: list[str]) -> None:
+    body = "".join(pieces).encode()
+    assert replace_impossible_references(body) == _replaced_one_by_one(body)

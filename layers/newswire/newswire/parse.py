@@ -38,7 +38,9 @@ BENIGN_BOZO = (
 # copies into its values is the Content-Location given here (the `base` of every text, the
 # links resolved against it), so that one is cleaned first. tests/unit/test_parse.py feeds
 # it surrogates by every route above.
-_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+# Only references long enough to name a surrogate (0xD800, 55296) or more: the short ones
+# every feed is full of (`&#8217;`, `&#x27;`) cannot be impossible and skip the callback.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{4,})|([0-9]{5,}));")
 _WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
