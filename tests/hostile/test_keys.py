@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,6 +123,31 @@ def test_a_symlink_inside_the_directory_does_not_lead_out(tmp_path: Path) -> Non
         with pytest.raises(StorageError, match="refusing a key"):
             write(key, b"x")
     assert list(outside.rglob("*")) == []
+
+
+def test_a_folder_swapped_for_a_symlink_after_a_write_does_not_lead_out(tmp_path: Path) -> None:
+    # The store knows a folder it wrote into by the directory it leads to: a link put in its
+    # place (or in place of a folder above it) later is found, and the key refused.
+    root, outside = tmp_path / "site", tmp_path / "outside"
+    (outside / "2026" / "01").mkdir(parents=True)
+    store = DirectoryStore(root)
+    store.put_new("content/news/2026/01/first.md", b"x")
+    store.put_new("content/news/2026/01/second.md", b"x")  # the folder known from here on
+    news = root / "content" / "news"
+    for swapped, target in ((news, outside), (news / "2026" / "01", outside / "2026" / "01")):
+        moved = swapped.with_name(swapped.name + "-moved")
+        swapped.rename(moved)
+        swapped.symlink_to(target, target_is_directory=True)
+        for write in (store.put, store.put_new):
+            with pytest.raises(StorageError, match="refusing a key"):
+                write("content/news/2026/01/third.md", b"x")
+        swapped.unlink()
+        moved.rename(swapped)
+    assert list(outside.rglob("*.md")) == []
+    # A known folder deleted is made again by the next write.
+    shutil.rmtree(root / "content" / "news")
+    assert store.put_new("content/news/2026/01/fourth.md", b"x")
+    assert (root / "content" / "news" / "2026" / "01" / "fourth.md").read_bytes() == b"x"
 
 
 def test_a_symlinked_file_is_not_written_through(tmp_path: Path) -> None:

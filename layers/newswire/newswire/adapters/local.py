@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -27,6 +28,8 @@ from newswire.ports import IndexWrite, SlugTaken, StorageError
 
 log = logging.getLogger("newswire.index")
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+MAX_FOLDERS_KNOWN = 1024
+"""A run writes into a few folders (sections × months); a site build into more (tags, pages)."""
 
 
 class DirectoryStore:
@@ -39,6 +42,8 @@ class DirectoryStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self._inside = os.path.join(self.root, "")  # the root and a separator
+        self._folders: dict[str, tuple[str, int, int]] = {}
+        """Folders found inside the root: folder → (real path, device, inode)."""
 
     def _path(self, key: str) -> Path:
         if "\x00" in key:
@@ -58,10 +63,33 @@ class DirectoryStore:
         # A key that leaves the root lexically ("..", absolute, empty) names a folder outside
         # it too, so the folder's real path is the one check.
         folder, name = os.path.split(os.path.normpath(os.path.join(self.root, key)))
+        return os.path.join(self._real_folder(folder, key), name)
+
+    def _real_folder(self, folder: str, key: str) -> str:
+        """The real path of `folder`, refused unless it is inside the root. realpath() takes an
+        lstat() of every component and Python's work for each (most of a small page's write):
+        a folder found inside before is known again by the directory it leads to (device and
+        inode, one stat()). A component swapped for a link since leads elsewhere and the
+        folder is checked in full again; the real path used stays the one checked."""
+        known = self._folders.get(folder)
+        if known is not None:
+            try:
+                found = os.stat(folder)
+            except OSError:
+                found = None
+            if found is not None and (found.st_dev, found.st_ino) == known[1:]:
+                return known[0]
         real = os.path.realpath(folder)
         if not os.path.join(real, "").startswith(self._inside):
             raise StorageError(f"refusing a key outside the content directory: {key!r}")
-        return os.path.join(real, name)
+        try:
+            found = os.stat(real)
+        except OSError:  # not made yet: its first write makes it, the next one remembers it
+            return real
+        if len(self._folders) >= MAX_FOLDERS_KNOWN:
+            self._folders.clear()
+        self._folders[folder] = (real, found.st_dev, found.st_ino)
+        return real
 
     def _temp_file(self, path: str, body: bytes) -> str:
         # Not tempfile.mkstemp: it creates files 0600, and a file renamed into place keeps its
@@ -83,8 +111,16 @@ class DirectoryStore:
                 continue
             break
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(body)
+            try:
+                # os.write, not a file object around the descriptor: one call, no buffer.
+                data = memoryview(body)
+                while data:
+                    written = os.write(handle, data)
+                    if not written:
+                        raise OSError(errno.EIO, "nothing written")
+                    data = data[written:]
+            finally:
+                os.close(handle)
         except BaseException:
             _unlink(temp)
             raise
