@@ -339,9 +339,10 @@ class SqliteIndex(SqliteClaims):
                 (claim, record.id),
             )
             slugs[claim] = record.id
+        data = record_to_dict(record)  # its "published" is record.published, made once
         self._db.execute(
             "INSERT INTO articles (id, published, data) VALUES (?, ?, ?)",
-            (record.id, record.published, json.dumps(record_to_dict(record))),
+            (record.id, data["published"], json.dumps(data)),
         )
         recorded.add(record.id)
         return True
