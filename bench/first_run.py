@@ -176,17 +176,27 @@ def usage_line(client: str, run: ChildResult, articles: int) -> str:
 
 
 def stage_ms(output: dict[str, Any]) -> dict[str, float]:
-    """CPU ms per article of each stage in the timed run (bench.child.newswire_stages), and
-    of what no stage covers."""
+    """CPU ms per article of each stage in the timed run (bench.child.newswire_stages), of
+    what no stage covers, and of the stage timers themselves (calibrated: each stage less the
+    part of its timers' clock reads that its own readings count)."""
     articles = max(1, int(output["articles"]))
-    ms = {k: 1000 * float(v) / articles for k, v in output["stages_cpu_s"].items()}
-    ms[OTHER] = 1000 * float(output["cpu_s"]) / articles - sum(ms.values())
+    calls: dict[str, int] = output.get("stage_calls", {})
+    inside, outside = (float(output.get(k, 0.0)) for k in ("timer_inside_s", "timer_outside_s"))
+    ms = {
+        k: 1000 * (float(v) - inside * calls.get(k, 0)) / articles
+        for k, v in output["stages_cpu_s"].items()
+    }
+    timers = 1000 * (inside + outside) * sum(calls.values()) / articles
+    ms[OTHER] = 1000 * float(output["cpu_s"]) / articles - sum(ms.values()) - timers
+    if calls:
+        ms[TIMERS] = timers
     return ms
 
 
 PURE_STAGES = ("parse (feedparser)", "normalize", "render")
 """Figure 5's stages (bench.child.CPU_STAGES labels)."""
 OTHER = "everything else (the worker pool and its switching, the ingest and commit loops, logs)"
+TIMERS = "the stage timers themselves (the bench's, not newswire's: calibrated after the run)"
 
 
 def stage_note(staged: ChildResult) -> str:
@@ -197,12 +207,21 @@ def stage_note(staged: ChildResult) -> str:
         f"| {label} | {ms:.3f} | {100 * ms / total_ms:.0f} % |"
         for label, ms in sorted(stage_ms(out).items(), key=lambda kv: -kv[1])
     )
+    calls = sum(out.get("stage_calls", {}).values())
+    per_call = float(out.get("timer_inside_s", 0.0)) + float(out.get("timer_outside_s", 0.0))
+    timers = (
+        f" ({calls:,} timed calls at {1e6 * per_call:.2f} µs each, measured on an empty "
+        "function after the run: two clock reads, each a system call)"
+        if calls
+        else ""
+    )
     return (
         f"Where figure 1's CPU goes: the same first run once more ({out['workers']} workers, "
         f"{articles:,} articles, its own fresh site), each stage timed by the calling thread's "
         "CPU clock (`time.thread_time()`, so neither waiting nor other threads' work is "
-        "counted in it); the rest is the process's CPU (user + sys) minus the stages. This "
-        f"run: {out['wall_s']:.2f} s wall, {cpu_seconds(staged):.2f} s CPU "
+        "counted in it); the rest is the process's CPU (user + sys) minus the stages and the "
+        f"timers' own cost{timers}. This run: {out['wall_s']:.2f} s wall, "
+        f"{cpu_seconds(staged):.2f} s CPU "
         f"({out['user_s']:.2f} user + {out['sys_s']:.2f} sys), {total_ms:.2f} ms per article."
         f"\n\n| stage | CPU ms/article | share |\n|---|---:|---:|\n{lines}"
     )

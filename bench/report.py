@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import MISS, Config, Figure, Row
-from bench.first_run import PURE_STAGES, stage_ms
+from bench.first_run import PURE_STAGES, TIMERS, stage_ms
 from bench.procs import ROOT
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -233,7 +233,8 @@ def _first_run_limits(figures: dict[int, Figure]) -> str:
         ms = stage_ms(d["stages"])
         pure = sum(ms[k] for k in PURE_STAGES)
         others = sorted(
-            ((k, v) for k, v in ms.items() if k not in PURE_STAGES), key=lambda kv: -kv[1]
+            ((k, v) for k, v in ms.items() if k not in (*PURE_STAGES, TIMERS)),
+            key=lambda kv: -kv[1],
         )
         text += (
             " In figure 1's own run timed by stage (its stage table), parse, normalize and "
