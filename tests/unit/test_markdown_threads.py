@@ -96,3 +96,36 @@ def test_a_prepared_instance_has_every_rule_chain_compiled() -> None:
     md = markdown.prepared(MarkdownIt("commonmark"))
     for ruler in (md.core.ruler, md.block.ruler, md.inline.ruler, md.inline.ruler2):
         assert ruler.__cache__ is not None
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_the_shared_sanitizer_keeps_each_threads_links_apart() -> None:
+    """One nh3 cleaner serves every thread; the links and base of one thread's call must never
+    land in another's Markdown."""
+    pages = [
+        (
+            "".join(f'<p><a href="/{n}/{i}">l{i}</a> <img src="i{i}.png" alt="a{n}"></p>'
+                    for i in range(20)),
+            f"https://site-{n}.example/feed/",
+        )
+        for n in range(THREADS)
+    ]  # fmt: skip
+    expected = [markdown.html_to_markdown(html, base) for html, base in pages]
+    wrong: list[str] = []
+    for _ in range(ROUNDS // 4):
+        start = threading.Barrier(THREADS)
+
+        def run(n: int, start: threading.Barrier = start) -> None:
+            start.wait()
+            for _ in range(5):
+                got = markdown.html_to_markdown(*pages[n])
+                if got != expected[n]:
+                    wrong.append(got)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert all(f"site-{n}.example/{n}/19" in expected[n] for n in range(THREADS))
+    assert wrong == []

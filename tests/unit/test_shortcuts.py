@@ -12,13 +12,14 @@ import hashlib
 import json
 import re
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newswire import googlenews, identity, markdown, slugs
 from newswire.googlenews import GOOGLE_NEWS_HOST
+from newswire.identity import TRACKING_PARAMETERS
 from newswire.merge import content_hash
 from newswire.models import RelatedLink
 from newswire.text import feed_html
@@ -175,3 +176,20 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_a_reader_sees
         categories=("c",), tags=("t",), body="b", publisher=None, publisher_url=None,
         related=related,
     ) == hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]  # fmt: skip
+
+
+_QUERY_PIECES = ["oc=5", "OC=5", "utm_source=x", "UTM_Medium", "fbclid=1", "id=7", "", "=x",
+                 "utm%5Fsource=x", "o+c=1", "a", "&", "=", "%41=1", "gclid"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_QUERY_PIECES), max_size=5).map("&".join))
+@example("oc=5")
+def test_a_query_of_tracking_parameters_only_is_one_parse_qsl_drops_whole(query: str) -> None:
+    kept = [
+        name
+        for name, _ in parse_qsl(query, keep_blank_values=True)
+        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS
+    ]
+    if identity._only_tracking(query):
+        assert kept == []
+    assert identity._only_tracking("oc=5&utm_source=x")

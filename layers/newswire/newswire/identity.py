@@ -71,7 +71,7 @@ def story_url(url: str | None) -> str | None:
         return None
     netloc, path, query_text = parts
     path = path.rstrip("/")
-    if not query_text:  # most article URLs: nothing to sort or drop
+    if not query_text or _only_tracking(query_text):  # most article URLs: nothing to keep
         return f"{netloc}{path}"
     query = sorted(
         (name, value)
@@ -80,6 +80,20 @@ def story_url(url: str | None) -> str | None:
     )
     # https and http of one page are one page; the scheme is left out of the key.
     return urlunsplit(("", netloc, path, urlencode(query), "")).removeprefix("//")
+
+
+def _only_tracking(query: str) -> bool:
+    """Whether every parameter of the query is one the key drops, told without parse_qsl when
+    each name is plain (no "%" or "+" that parse_qsl would decode): Google's "oc=5"."""
+    for pair in query.split("&"):
+        name = pair.partition("=")[0].lower()
+        if not pair:
+            continue
+        if "%" in name or "+" in name or not name:
+            return False
+        if not name.startswith("utm_") and name not in TRACKING_PARAMETERS:
+            return False
+    return True
 
 
 def _story_parts(url: str) -> tuple[str, str, str] | None:

@@ -33,8 +33,9 @@ MAX_MERGED_RELATED = 30
 normalize.MAX_RELATED)."""
 
 
-# json.dumps builds a new encoder for every call with options; this one gives the same text.
-_HASH_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# json.dumps builds a new encoder for every call with options; this one gives the same text
+# for the fields below (no container in them can hold itself, so no circularity check).
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 def content_hash(
@@ -54,11 +55,13 @@ def content_hash(
     `newswire reindex` can recompute it from the Markdown alone. The image and url_original are
     left out: opt-in enrichment may fill them after this is computed. Which feeds list a
     related link is not shown, and left out too."""
+    # The keys in sorted order: the text json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    # gives, without sorting them on each call.
     fields = {
-        "title": title, "description": description, "summary": summary, "link": link,
-        "categories": list(categories), "tags": list(tags), "body": body,
-        "publisher": publisher or "", "publisher_url": publisher_url or "",
-        "related": [(r.title, r.url, r.publisher or "") for r in related],
+        "body": body, "categories": list(categories), "description": description,
+        "link": link, "publisher": publisher or "", "publisher_url": publisher_url or "",
+        "related": [(r.title, r.url, r.publisher or "") for r in related], "summary": summary,
+        "tags": list(tags), "title": title,
     }  # fmt: skip
     data = _HASH_ENCODER.encode(fields).encode("utf-8")
     return hashlib.sha256(data).hexdigest()[:32]

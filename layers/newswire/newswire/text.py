@@ -134,9 +134,10 @@ def clean_line(text: str) -> str:
     """
     # The common case: once whitespace (line breaks included) is folded, nothing is left to
     # drop; the character loop below is for the rest, and gives the same result here.
-    folded = _WHITESPACE.sub(" ", text)
+    # str.split() splits at what the pattern's \s matches (both ask Py_UNICODE_ISSPACE).
+    folded = " ".join(text.split())
     if folded.isprintable():
-        return folded.strip()
+        return folded
     out = []
     for char in text:
         category = unicodedata.category(char)
