@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -207,3 +210,39 @@ def test_what_is_remembered_about_words_stays_bounded() -> None:
     assert all(len(cache) <= 4096 for cache in remembered)
     assert all(len(word) <= 40 for cache in remembered for word in cache)
     assert english.known and keywords._PHRASES
+
+
+def test_a_stemmer_is_used_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A PyStemmer object keeps state between calls and must not be called concurrently;
+    # ingest normalizes feeds on worker threads.
+    from newswire import vocabulary
+
+    guard = threading.Lock()
+    inside: list[str] = []
+    overlaps: list[bool] = []
+
+    class Watched:
+        def __init__(self, algorithm: str) -> None:
+            pass
+
+        def stemWord(self, word: str) -> str:
+            with guard:
+                inside.append(word)
+                overlaps.append(len(inside) > 1)
+            time.sleep(0.002)  # another thread would come in here, were nothing to stop it
+            with guard:
+                inside.remove(word)
+            return word
+
+    monkeypatch.setattr(vocabulary, "Stemmer", SimpleNamespace(Stemmer=Watched))
+    stems = vocabulary.Stems("english")
+    threads = [
+        threading.Thread(target=lambda n=n: [stems.stem(f"{n}{w}") for w in "abcd"])
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlaps) == 16
+    assert not any(overlaps)

@@ -168,7 +168,7 @@ class _Counter:
     def key(self, tag: str) -> str:
         if is_acronym(tag) or " " in tag or self.stemmer is None:
             return tag.lower()
-        return str(self.stemmer.stemWord(tag.lower()))
+        return self.stemmer.stem(tag.lower())
 
     def read(self, text: str, weight: int, excluded: set[str]) -> None:
         """Count the words of `text`, each `weight` times (names and acronyms more)."""

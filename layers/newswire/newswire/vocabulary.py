@@ -3,6 +3,7 @@ for each distinct word as written whether and how it counts, decided once."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from operator import attrgetter
@@ -61,10 +62,25 @@ def stop_words(language: str) -> frozenset[str]:
     return function_words(language) | {w.lower() for w in fillers}
 
 
+class Stems:
+    """A Snowball stemmer used by one thread at a time: a PyStemmer object keeps state from
+    one call to the next and must not be called concurrently (its documentation says so),
+    while ingest normalizes feeds on worker threads. Words are stemmed once each (Vocabulary),
+    so the lock is rarely taken."""
+
+    def __init__(self, algorithm: str) -> None:
+        self._stemmer = Stemmer.Stemmer(algorithm)
+        self._lock = threading.Lock()
+
+    def stem(self, word: str) -> str:
+        with self._lock:
+            return str(self._stemmer.stemWord(word))
+
+
 @lru_cache(maxsize=64)
-def stemmer_of(language: str) -> Stemmer.Stemmer | None:
+def stemmer_of(language: str) -> Stems | None:
     name = STEMMERS.get(primary(language))
-    return Stemmer.Stemmer(name) if name else None
+    return Stems(name) if name else None
 
 
 @lru_cache(maxsize=64)
@@ -73,7 +89,7 @@ def stopped_stems(language: str) -> frozenset[str]:
     ("lifted" for "lift") is dropped too."""
     stemmer = stemmer_of(language)
     words = stop_words(language)
-    return frozenset(stemmer.stemWords(sorted(words))) if stemmer else words
+    return frozenset(stemmer.stem(word) for word in words) if stemmer else words
 
 
 def without_possessive(word: str) -> str:
@@ -213,7 +229,7 @@ def word_key(word: str, language: str, shouting: bool) -> Found | None:
     if is_verb(word, language, capital=capital):
         return None
     stemmer = stemmer_of(language)
-    key = str(stemmer.stemWord(lower)) if stemmer else lower
+    key = stemmer.stem(lower) if stemmer else lower
     if key in stopped_stems(language):
         return None
     return key, lower, capital, False
