@@ -5,6 +5,7 @@ share with each other and with what the index already holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newswire.adapters.codec import record_to_dict
 from newswire.adapters.local import SqliteIndex
 from newswire.models import IndexRecord
 from newswire.ports import Claim, IndexWrite, SlugTaken
@@ -118,3 +120,15 @@ def test_a_batch_of_index_writes_is_the_writes_one_by_one(
     finally:
         batched.close()
         each.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    when=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    )
+)
+def test_a_records_day_is_its_utc_day(when: datetime) -> None:
+    # Both indexes store the day an article is listed under (codec.record_to_dict).
+    data = record_to_dict(dataclasses.replace(record(1, "ferry", 0), date=when))
+    assert data["day"] == when.astimezone(UTC).strftime("%Y-%m-%d")

@@ -7,7 +7,7 @@ backends hold the same fields under the same names.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from newswire.models import FINGERPRINT_CHARS, FeedState, IndexRecord
@@ -22,6 +22,7 @@ def _dt(value: object) -> datetime | None:
 
 
 def record_to_dict(record: IndexRecord) -> dict[str, Any]:
+    published = record.published
     data: dict[str, Any] = {
         "id": record.id,
         "key": record.key,
@@ -29,8 +30,10 @@ def record_to_dict(record: IndexRecord) -> dict[str, Any]:
         "slug": record.slug,
         "title": record.title,
         "date": _ts(record.date),
-        "published": record.published,
-        "day": record.date.astimezone(UTC).strftime("%Y-%m-%d"),
+        "published": published,
+        # The UTC day is what `published` (the UTC time, "%Y-%m-%dT...") has before its "T":
+        # not converted and formatted a second time.
+        "day": published.partition("T")[0],
         "link": record.link,
         "feeds": list(record.feeds),
         "content_hash": record.content_hash,
