@@ -200,7 +200,7 @@ STAGES = (
     ("parse (feedparser)", "newswire/parse.py", "parse_feed"),
     ("normalize", "newswire/normalize.py", "normalize_entry"),
     ("render (YAML + Markdown)", "newswire/render.py", "render_markdown"),
-    ("store: put_new (files)", "newswire/adapters/local.py", "put_new"),
+    ("store: put_new (files)", "newswire/adapters/directory.py", "put_new"),
     (
         "index: write_many (SQLite, one transaction per feed)",
         "newswire/adapters/local.py",

@@ -1,16 +1,14 @@
-"""The embedded backend: Markdown files in a directory, the index in a SQLite file."""
+"""The embedded backend: Markdown files in a directory (newswire.adapters.directory), the index
+in a SQLite file."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import logging
 import os
-import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -21,185 +19,16 @@ from newswire.adapters.codec import (
     state_from_dict,
     state_to_dict,
 )
+
+# DirectoryStore is imported from here too: the embedded backend's two adapters, one module.
+from newswire.adapters.directory import O_BINARY
+from newswire.adapters.directory import DirectoryStore as DirectoryStore
 from newswire.adapters.local_claims import CLAIMS_SCHEMA, SqliteClaims
 from newswire.leases import holder_is_gone
 from newswire.models import FeedState, IndexRecord, Taxonomy, utc_sort_key
 from newswire.ports import IndexWrite, SlugTaken, StorageError
 
 log = logging.getLogger("newswire.index")
-_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-MAX_FOLDERS_KNOWN = 1024
-"""A run writes into a few folders (sections × months); a site build into more (tags, pages)."""
-
-
-class DirectoryStore:
-    """ContentStore on a local directory. Never writes outside `root`."""
-
-    shared_between_processes = True
-    """What one process writes here every other one reads: a full site build's child processes
-    write their pages into it (newswire.site.processes)."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root).resolve()
-        self._inside = os.path.join(self.root, "")  # the root and a separator
-        self._folders: dict[str, tuple[str, int, int]] = {}
-        """Folders found inside the root: folder → (real path, device, inode)."""
-
-    def _path(self, key: str) -> Path:
-        if "\x00" in key:
-            raise StorageError(f"refusing a key with a NUL character: {key!r}")
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root) or path == self.root:
-            raise StorageError(f"refusing a key outside the content directory: {key!r}")
-        return path
-
-    def _target(self, key: str) -> str:
-        """Where a write of `key` goes: a name in a folder whose real path is inside the root,
-        so that a symlinked folder cannot lead out. The name itself is never followed: link()
-        and rename() make or replace that directory entry, whatever it is. (Cheaper than
-        _path's resolve() of every component, which a write of each article paid.)"""
-        if "\x00" in key:
-            raise StorageError(f"refusing a key with a NUL character: {key!r}")
-        # A key that leaves the root lexically ("..", absolute, empty) names a folder outside
-        # it too, so the folder's real path is the one check.
-        folder, name = os.path.split(os.path.normpath(os.path.join(self.root, key)))
-        return os.path.join(self._real_folder(folder, key), name)
-
-    def _real_folder(self, folder: str, key: str) -> str:
-        """The real path of `folder`, refused unless it is inside the root. realpath() takes an
-        lstat() of every component and Python's work for each (most of a small page's write):
-        a folder found inside before is known again by the directory it leads to (device and
-        inode, one stat()). A component swapped for a link since leads elsewhere and the
-        folder is checked in full again; the real path used stays the one checked."""
-        known = self._folders.get(folder)
-        if known is not None:
-            try:
-                found = os.stat(folder)
-            except OSError:
-                found = None
-            if found is not None and (found.st_dev, found.st_ino) == known[1:]:
-                return known[0]
-        real = os.path.realpath(folder)
-        if not os.path.join(real, "").startswith(self._inside):
-            raise StorageError(f"refusing a key outside the content directory: {key!r}")
-        try:
-            found = os.stat(real)
-        except OSError:  # not made yet: its first write makes it, the next one remembers it
-            return real
-        if len(self._folders) >= MAX_FOLDERS_KNOWN:
-            self._folders.clear()
-        self._folders[folder] = (real, found.st_dev, found.st_ino)
-        return real
-
-    def _temp_file(self, path: str, body: bytes) -> str:
-        # Not tempfile.mkstemp: it creates files 0600, and a file renamed into place keeps its
-        # mode, so a web server running as another user could not read the site. Created
-        # 0666 here, the process umask makes it the usual 0644 (directories: 0777 → 0755).
-        folder, made = os.path.dirname(path), False
-        while True:
-            temp = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.part")
-            try:
-                handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
-            except FileExistsError:
-                continue
-            except FileNotFoundError:
-                # The folder's first file: made here, not checked before every write.
-                if made:
-                    raise
-                os.makedirs(folder, exist_ok=True)
-                made = True
-                continue
-            break
-        try:
-            try:
-                # os.write, not a file object around the descriptor: one call, no buffer.
-                data = memoryview(body)
-                while data:
-                    written = os.write(handle, data)
-                    if not written:
-                        raise OSError(errno.EIO, "nothing written")
-                    data = data[written:]
-            finally:
-                os.close(handle)
-        except BaseException:
-            _unlink(temp)
-            raise
-        return temp
-
-    def put_new(self, key: str, body: bytes) -> bool:
-        path = self._target(key)
-        try:
-            temp = self._temp_file(path, body)
-            try:
-                # link() fails if the target exists: an atomic create-if-absent.
-                os.link(temp, path)
-            except FileExistsError:
-                return False
-            finally:
-                _unlink(temp)
-        except OSError as exc:
-            raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
-        return True
-
-    def put(
-        self,
-        key: str,
-        body: bytes,
-        *,
-        content_type: str | None = None,
-        cache_control: str | None = None,
-    ) -> None:
-        # A directory has no per-file headers: `newswire serve` derives them from the name.
-        path = self._target(key)
-        try:
-            temp = self._temp_file(path, body)
-            try:
-                os.replace(temp, path)
-            finally:
-                _unlink(temp)  # gone after a replace; left over after a failure
-        except OSError as exc:
-            raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StorageError(f"cannot read {key}: {exc.strerror}") from exc
-
-    def delete(self, key: str) -> None:
-        path = self._path(key)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise StorageError(f"cannot delete {path}: {exc.strerror}") from exc
-
-    def keys(self, prefix: str) -> Iterator[str]:
-        # Walk only the folder the prefix names ("tags/" → tags/), not the whole tree: the
-        # site's folders sit next to content/, which holds every article.
-        folder, _, start = prefix.rpartition("/")
-        base = os.path.join(self.root, folder) if folder else str(self.root)
-        try:
-            entries = list(os.scandir(base))
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.name.startswith(start):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                for top, _, files in os.walk(entry.path):
-                    relative = Path(top).relative_to(self.root).as_posix()
-                    yield from (
-                        f"{relative}/{name}" for name in files if not name.startswith(".tmp-")
-                    )
-            elif entry.is_file() and not entry.name.startswith(".tmp-"):
-                yield f"{folder}/{entry.name}" if folder else entry.name
-
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 SCHEMA = """
@@ -234,7 +63,7 @@ class SqliteIndex(SqliteClaims):
             # SQLite creates its file 0644 whatever the umask; made here (empty is a valid
             # database) it follows the umask like every other file, and SQLite gives the WAL
             # and shared-memory files the database file's mode.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | _O_BINARY, 0o666))
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | O_BINARY, 0o666))
         except OSError as exc:
             raise StorageError(f"cannot create the index {self.path}: {exc.strerror}") from exc
         try:
