@@ -17,12 +17,12 @@ from urllib.parse import parse_qsl, urlsplit
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newswire import googlenews, identity, markdown, slugs
+from newswire import googlenews, identity, lede, markdown, slugs
 from newswire.googlenews import GOOGLE_NEWS_HOST
 from newswire.identity import TRACKING_PARAMETERS
 from newswire.merge import content_hash
 from newswire.models import RelatedLink
-from newswire.text import feed_html
+from newswire.text import clean_line, feed_html
 
 _SCHEMES = ["http://", "https://", "HTTPS://", "hTtP://", "ftp://", "http:/", "http:///", "", "//"]
 _HOST_PIECES = [
@@ -193,3 +193,60 @@ def test_a_query_of_tracking_parameters_only_is_one_parse_qsl_drops_whole(query:
     if identity._only_tracking(query):
         assert kept == []
     assert identity._only_tracking("oc=5&utm_source=x")
+
+
+def _sentences_as_first_written(text: str) -> list[str]:
+    """The boundary pattern tried at every character, the last word found by re.split."""
+    out: list[str] = []
+    start = 0
+    for match in lede._BOUNDARY.finditer(text):
+        before = text[start : match.start()]
+        if before.endswith("."):
+            word = re.split(r"[^\w.]", before[:-1])[-1].lower()
+            if word and (
+                len(word) == 1 or "." in word or word.isdigit() or word in lede.ABBREVIATIONS
+            ):
+                continue
+        end = match.end(1) if match.group(1) is not None else match.start()
+        out.append(text[start:end].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    return [*out, tail] if tail else out
+
+
+_PROSE = st.lists(
+    st.sampled_from(
+        [".", "!", "?", "…", "。", "！", "？", "؟", " ", "  ", "\n", "\"", "'", "»", "”", ")", "]",
+         "«", "(", "A", "a", "Б", "б", "7", "_", "Dr", "U.S", "J", "etc", "word", "Wort", "é",
+         "٣", "²"]
+    ),
+    max_size=25,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500)
+@given(_PROSE, st.none() | st.integers(min_value=1, max_value=3))
+@example("Dr. Smith came. He saw. U.S. troops left! 7. Januar", 2)
+@example("。。！ x", None)
+@example("It was a_b. Next one", None)
+def test_sentences_are_cut_as_the_pattern_tried_everywhere_cuts_them(
+    text: str, limit: int | None
+) -> None:
+    expected = _sentences_as_first_written(text)
+    assert lede.sentences(text, limit) == (expected if limit is None else expected[:limit])
+
+
+@settings(max_examples=1500)
+@given(urls, bases)
+@example("https://x.example/a\x7f", None)
+@example("https://x.example/a ", None)
+@example("https://x.example/a\tb", None)
+def test_a_url_safe_as_written_is_what_the_full_check_gives(url: str, base: str | None) -> None:
+    if markdown._PLAIN_WHOLE.fullmatch(url):
+        assert markdown.safe_url(url, base) == markdown._checked_url(url, base) == url
+
+
+@given(st.text(max_size=30))
+def test_a_clean_line_is_clean(text: str) -> None:
+    line = clean_line(text)
+    assert clean_line(line) == line

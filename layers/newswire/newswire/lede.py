@@ -27,6 +27,7 @@ MAX_SENTENCES = 2
 _BOUNDARY = re.compile(
     r"""(?:(?<=[.!?…])([\"'»”’)\]]*)\s+(?=[\"'«“‘(\[]*[^\W_a-zа-яёєіїґ])|(?<=[。！？؟])\s*)"""
 )
+_SENTENCE_END = re.compile("[.!?…。！？؟]")
 # A period after an initial ("J. Smith", "U.S."), a number ("am 7. Januar") or one of these
 # abbreviations ends no sentence.
 _ABBREVIATED = """
@@ -93,23 +94,38 @@ def paragraphs(html: str, limit: int | None = None) -> list[str]:
     return feed_html(_Paragraphs, html, enough=enough).paragraphs[:limit]
 
 
-def sentences(text: str) -> list[str]:
-    """`text` cut into sentences (a period after an abbreviation or initial ends none)."""
+def sentences(text: str, limit: int | None = None) -> list[str]:
+    """`text` cut into sentences (a period after an abbreviation or initial ends none); with
+    `limit`, only the first `limit` of them."""
     out: list[str] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
+    # A boundary begins right after a sentence's last character (both of its alternatives
+    # look behind for one, and none of the characters a boundary spans is one): the pattern
+    # is tried there only, not at every character of the text.
+    for stop in _SENTENCE_END.finditer(text):
+        match = _BOUNDARY.match(text, stop.end())
+        if match is None:
+            continue
         before = text[start : match.start()]
         if before.endswith(".") and _abbreviation(before):
             continue
         end = match.end(1) if match.group(1) is not None else match.start()
         out.append(text[start:end].strip())
         start = match.end()
+        if limit is not None and len(out) >= limit:
+            return out
     tail = text[start:].strip()
     return [*out, tail] if tail else out
 
 
 def _abbreviation(before: str) -> bool:
-    last_word = re.split(r"[^\w.]", before[:-1])[-1].lower()
+    # The last word before the period: the run of word characters and periods (\w is what
+    # str.isalnum says, and "_") that ends there.
+    end = len(before) - 1
+    begin = end
+    while begin > 0 and (before[begin - 1].isalnum() or before[begin - 1] in "_."):
+        begin -= 1
+    last_word = before[begin:end].lower()
     return bool(last_word) and (
         len(last_word) == 1 or "." in last_word or last_word.isdigit() or last_word in ABBREVIATIONS
     )
@@ -120,7 +136,7 @@ def lede(html: str, limit: int) -> str:
     at a word); when there is no prose paragraph, the fragment's text, so cut."""
     found = paragraphs(html, 1)
     text = found[0] if found else html_to_text(html)
-    first = sentences(text)[:MAX_SENTENCES]
+    first = sentences(text, MAX_SENTENCES)
     # Chinese and Japanese put no space after a full stop.
     joined = "".join(f"{s} " if not s.endswith(("。", "！", "？")) else s for s in first)
     return truncate(joined.strip(), limit)

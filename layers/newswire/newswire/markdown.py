@@ -55,6 +55,9 @@ MAX_URL_LENGTH = 4096
 # netloc), and it needs no resolution against a base. Most URLs are of this kind; anything else
 # (a port, user info, a bracketed host, an IDN, a relative URL) takes urlsplit's path.
 _PLAIN_ABSOLUTE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?:[/?#]|\Z)")
+# Such a URL with no control character or space anywhere: the trimming and removal of
+# _checked_url leave it as it is.
+_PLAIN_WHOLE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?:[/?#][^\x00-\x20]*)?")
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
@@ -66,6 +69,8 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     """
     if not url or len(url) > MAX_URL_LENGTH:
         return None
+    if _PLAIN_WHOLE.fullmatch(url):  # nothing to trim, remove or resolve: no cache needed
+        return url
     if base is not None and len(base) > MAX_URL_LENGTH:
         return _checked_url(url, base)
     return _cached_checked_url(url, base)

@@ -214,7 +214,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     named_publisher = clean_line(str(source.get("title") or ""))
     publisher = cap_term(named_publisher)
     publisher_url = safe_url(str(source.get("href") or "")) or None
-    raw_title = clean_line(html_to_text(str(fields.get("title") or "")))
+    raw_title = html_to_text(str(fields.get("title") or ""))  # a clean line already
     google = googlenews.is_google_news(link) or googlenews.is_google_news(feed.url)
     title = googlenews.split_title(raw_title, named_publisher) if google else raw_title
     title = truncate(title, TITLE_LIMIT)
