@@ -242,7 +242,7 @@ def test_sentences_are_cut_as_the_pattern_tried_everywhere_cuts_them(
 @example("https://x.example/a ", None)
 @example("https://x.example/a\tb", None)
 def test_a_url_safe_as_written_is_what_the_full_check_gives(url: str, base: str | None) -> None:
-    if markdown._PLAIN_WHOLE.fullmatch(url):
+    if markdown._safe_as_written(url):
         assert markdown.safe_url(url, base) == markdown._checked_url(url, base) == url
 
 
@@ -250,3 +250,21 @@ def test_a_url_safe_as_written_is_what_the_full_check_gives(url: str, base: str 
 def test_a_clean_line_is_clean(text: str) -> None:
     line = clean_line(text)
     assert clean_line(line) == line
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text(max_size=20))
+@example("a\x00b\x7f\x0bc\nd\te\x1f")
+def test_ascii_html_loses_exactly_the_invisible_characters(html: str) -> None:
+    assert markdown._visible(html) == markdown._INVISIBLE.sub("", html)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from(["NPR", "Al Jazeera", "a*b", "1.", "x" * 39, "y" * 41, "--"])).map(
+        "".join
+    )
+)
+def test_a_recurring_text_is_escaped_as_any_other(text: str) -> None:
+    assert markdown.escape_markdown(text) == markdown._escape(text)
+    assert markdown.escape_markdown(text) == markdown._escape(text)  # from the cache

@@ -157,6 +157,8 @@ def article_id(link: str) -> str | None:
     return None
 
 
+# Asked of an item's link for its publisher URL and again for its story key.
+@functools.lru_cache(maxsize=1024)
 def decode_publisher_url(link: str) -> str | None:
     """The publisher URL embedded in a legacy Google News article id, decoded offline.
 

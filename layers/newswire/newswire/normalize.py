@@ -228,7 +228,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     google_news_link = link if googlenews.is_google_news(link) else None
     if google:
         items = googlenews.parse_related(summary_html)
-        summary_base = html_base(fields, link, content=False)
+        summary_base = html_base(fields, link, content=False) if content_html else base
         own = googlenews.article_id(link)
         url_original = googlenews.decode_publisher_url(link)
         # Readers go to the publisher: the redirect is kept in google_news_link.
