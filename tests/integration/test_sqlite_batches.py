@@ -1,7 +1,8 @@
 """The embedded index's batches (claim_many, write_many) read what their items meet in a few
 queries and decide the items in order on those rows: a batch must leave exactly what the same
 items one call each leave, and answer the same, whatever ids, slugs and story keys the items
-share with each other and with what the index already holds."""
+share with each other and with what the index already holds. And the committer that fills
+them computes a new article's story keys once, for its lookup and its claim."""
 
 from __future__ import annotations
 
@@ -132,3 +133,44 @@ def test_a_records_day_is_its_utc_day(when: datetime) -> None:
     # Both indexes store the day an article is listed under (codec.record_to_dict).
     data = record_to_dict(dataclasses.replace(record(1, "ferry", 0), date=when))
     assert data["day"] == when.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def test_a_new_articles_story_keys_are_computed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim's story keys are the ones the lookup before it computed, handed on.
+    from newswire import commit
+    from newswire.adapters.local import DirectoryStore
+    from newswire.identity import story_keys
+    from newswire.models import Article, FeedConfig
+    from newswire.normalize import normalize_entry
+
+    feed = FeedConfig(url="https://harbour.example/feed.xml", name="Harbour", section="news")
+    articles = [
+        normalize_entry(
+            {
+                "id": f"https://harbour.example/{n}",
+                "link": f"https://harbour.example/{n}",
+                "title": f"Ferry strike number {n} ends after talks",
+                "published": "Tue, 06 Jan 2026 09:30:00 GMT",
+            },
+            feed,
+            now=WHEN,
+        )
+        for n in range(5)
+    ]
+    seen: list[str] = []
+
+    def counted(article: Article) -> tuple[str, ...]:
+        seen.append(article.id)
+        return story_keys(article)
+
+    monkeypatch.setattr(commit, "story_keys", counted)
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    try:
+        committer = commit.Committer(DirectoryStore(tmp_path / "site"), index)
+        done, failed, skipped = committer.commit_all(feed, articles, {}, WHEN, [])
+    finally:
+        index.close()
+    assert (len(done), failed, skipped) == (5, 0, [])
+    assert sorted(seen) == sorted(a.id for a in articles)
