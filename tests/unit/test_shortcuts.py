@@ -14,10 +14,11 @@ import re
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
 
+from feedparser.util import FeedParserDict
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newswire import googlenews, identity, lede, markdown, slugs
+from newswire import googlenews, identity, lede, markdown, normalize, slugs
 from newswire.googlenews import GOOGLE_NEWS_HOST
 from newswire.identity import TRACKING_PARAMETERS
 from newswire.merge import content_hash
@@ -268,3 +269,31 @@ def test_ascii_html_loses_exactly_the_invisible_characters(html: str) -> None:
 def test_a_recurring_text_is_escaped_as_any_other(text: str) -> None:
     assert markdown.escape_markdown(text) == markdown._escape(text)
     assert markdown.escape_markdown(text) == markdown._escape(text)  # from the cache
+
+
+@settings(max_examples=1500)
+@given(urls)
+@example("HTTPS://WWW.Example.COM/a")
+@example("http://www.x.example\t/a")
+def test_a_hosts_category_is_read_as_from_urlsplit(url: str) -> None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return
+    assert normalize._host(url) == (host.removeprefix("www.") if host else None)
+
+
+def test_feedparser_values_are_read_as_feedparsers_get_reads_them() -> None:
+    entry = FeedParserDict(
+        summary_detail=FeedParserDict(base="https://x.example/", language="de"),
+        content=[FeedParserDict(value="<p>a</p>", base="https://y.example/")],
+        source=FeedParserDict(title="Pub", href="https://pub.example/"),
+        tags=[FeedParserDict(term="T", label=None)],
+    )
+    for detail, key in [
+        (entry["summary_detail"], "base"), (entry["summary_detail"], "language"),
+        (entry["content"][0], "value"), (entry["source"], "title"), (entry["source"], "href"),
+        (entry["tags"][0], "term"), (entry["tags"][0], "label"), (entry["source"], "missing"),
+    ]:  # fmt: skip
+        assert normalize._field(detail, key) == detail.get(key)
+    assert normalize._field({"value": 1}, "value") == 1

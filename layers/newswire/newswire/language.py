@@ -70,7 +70,15 @@ def declared_language(entry: Mapping[str, Any]) -> str | None:
     channel's on every entry that has none of its own)."""
     for field in ("title_detail", "summary_detail"):
         detail = entry.get(field)
-        if isinstance(detail, Mapping) and (found := normalize_language(detail.get("language"))):
+        # dict.get: feedparser's own get looks every key up in its aliases ("language" has
+        # none) in Python.
+        if isinstance(detail, dict):
+            found = normalize_language(dict.get(detail, "language"))
+        elif isinstance(detail, Mapping):
+            found = normalize_language(detail.get("language"))
+        else:
+            continue
+        if found:
             return found
     return normalize_language(entry.get("language"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,8 +138,8 @@ def entry_categories(entry: Mapping[str, Any]) -> list[str]:
     publisher's choice of tags."""
     found = []
     for category in entry.get("tags") or []:
-        if isinstance(category, Mapping):
-            term = clean_line(str(category.get("term") or category.get("label") or ""))
+        if isinstance(category, (dict, Mapping)):
+            term = clean_line(str(_field(category, "term") or _field(category, "label") or ""))
             if term:
                 found.append(term)
     return found
@@ -146,7 +147,7 @@ def entry_categories(entry: Mapping[str, Any]) -> list[str]:
 
 def _content_html(entry: Mapping[str, Any]) -> str:
     contents = entry.get("content") or []
-    html_parts = [str(c.get("value", "")) for c in contents if c.get("value")]
+    html_parts = [str(value) for c in contents if (value := _field(c, "value"))]
     return "\n".join(html_parts)
 
 
@@ -157,10 +158,10 @@ def html_base(entry: Mapping[str, Any], link: str, *, content: bool) -> str | No
     RFC 3986), and what stays relative after that (a local file's path as the document URL)
     against the entry's link. feedparser copies an Atom content into an absent summary
     without a summary_detail: the content's base then holds for the summary too."""
-    contents = [c for c in entry.get("content") or [] if c.get("value")]
+    contents = [c for c in entry.get("content") or [] if _field(c, "value")]
     summary = entry.get("summary_detail")
     detail = contents[0] if content and contents else summary or (contents or [None])[0]
-    base = str(detail.get("base") or "") if isinstance(detail, Mapping) else ""
+    base = str(_field(detail, "base") or "") if isinstance(detail, (dict, Mapping)) else ""
     if not link or not base:
         return base or link or None
     if base[:8].lower().startswith(("https://", "http://")):
@@ -172,8 +173,22 @@ def html_base(entry: Mapping[str, Any], link: str, *, content: bool) -> str | No
 
 
 def _host(url: str | None) -> str | None:
-    host = urlsplit(url or "").hostname
+    if url and (plain := _PLAIN_HOST.match(url)) is not None:
+        host: str | None = plain.group(1).lower()
+    else:
+        host = urlsplit(url or "").hostname
     return host.removeprefix("www.") if host else None
+
+
+# An http(s) URL whose netloc is a plain host (see newswire.markdown._PLAIN_ABSOLUTE): its
+# hostname is the host lower-cased, read without urlsplit.
+_PLAIN_HOST = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(?:[/?#]|\Z)")
+
+
+def _field(mapping: Mapping[str, Any], key: str) -> Any:
+    """`mapping.get(key)` for a key that feedparser's dict has no alias for: read from the dict
+    itself, without the alias lookup feedparser's get makes in Python."""
+    return dict.get(mapping, key) if isinstance(mapping, dict) else mapping.get(key)
 
 
 def summary_markdown(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -211,9 +226,9 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
     )
     link = safe_url(str(fields.get("link") or "")) or ""
     source = fields.get("source") or {}
-    named_publisher = clean_line(str(source.get("title") or ""))
+    named_publisher = clean_line(str(_field(source, "title") or ""))
     publisher = cap_term(named_publisher)
-    publisher_url = safe_url(str(source.get("href") or "")) or None
+    publisher_url = safe_url(str(_field(source, "href") or "")) or None
     raw_title = html_to_text(str(fields.get("title") or ""))  # a clean line already
     google = googlenews.is_google_news(link) or googlenews.is_google_news(feed.url)
     title = googlenews.split_title(raw_title, named_publisher) if google else raw_title
@@ -238,7 +253,7 @@ def normalize_entry(entry: dict[str, Any], feed: FeedConfig, *, now: datetime) -
                         (feed.feed_id,))
             for r in items
             if (u := safe_url(r.url, summary_base))
-            and (googlenews.article_id(u) != own or own is None)
+            and (own is None or googlenews.article_id(u) != own)
             and not (r.title == title and r.publisher == publisher)
         )[:MAX_RELATED]  # fmt: skip
         related = without_own(related, link, url_original, google_news_link)
