@@ -150,6 +150,27 @@ def test_a_folder_swapped_for_a_symlink_after_a_write_does_not_lead_out(tmp_path
     assert (root / "content" / "news" / "2026" / "01" / "fourth.md").read_bytes() == b"x"
 
 
+@pytest.mark.parametrize("level", ["content", "content/news", "content/news/2026/01"])
+def test_a_known_folder_moved_out_and_linked_back_does_not_lead_out(
+    tmp_path: Path, level: str
+) -> None:
+    # A moved directory keeps its device and inode: the link to it must still be found,
+    # whichever folder on the way was moved.
+    root, outside = tmp_path / "site", tmp_path / "outside"
+    outside.mkdir()
+    store = DirectoryStore(root)
+    store.put_new("content/news/2026/01/first.md", b"x")
+    store.put_new("content/news/2026/01/second.md", b"x")  # the folder known from here on
+    swapped = root / level
+    moved = outside / swapped.name
+    swapped.rename(moved)
+    swapped.symlink_to(moved, target_is_directory=True)
+    for write in (store.put, store.put_new):
+        with pytest.raises(StorageError, match="refusing a key"):
+            write("content/news/2026/01/third.md", b"x")
+    assert sorted(p.name for p in outside.rglob("*.md")) == ["first.md", "second.md"]
+
+
 def test_a_symlinked_file_is_not_written_through(tmp_path: Path) -> None:
     root, target = tmp_path / "site", tmp_path / "precious.txt"
     target.write_text("keep me", encoding="utf-8")

@@ -16,11 +16,17 @@ from newswire.text import clean_line, feed_html
 GOOGLE_NEWS_HOST = "news.google.com"
 
 
+def _may_name_google_news(url: str) -> bool:
+    """False only for a URL whose host cannot be Google News': urlsplit's hostname is the
+    netloc's host lower-cased, so it is in the lower-cased URL, unless the URL has a tab, CR
+    or LF in it, which urlsplit deletes wherever they are."""
+    return GOOGLE_NEWS_HOST in url.lower() or any(c in url for c in "\t\r\n")
+
+
 # Asked of the item's link and of its feed's URL (the same for every item), several times each.
 @functools.lru_cache(maxsize=1024)
 def is_google_news(url: str) -> bool:
-    # The hostname is the netloc's host lower-cased, so it is in the lower-cased URL.
-    return GOOGLE_NEWS_HOST in url.lower() and urlsplit(url).hostname == GOOGLE_NEWS_HOST
+    return _may_name_google_news(url) and urlsplit(url).hostname == GOOGLE_NEWS_HOST
 
 
 def split_title(title: str, publisher: str | None) -> str:
@@ -142,7 +148,7 @@ _PLAIN_GOOGLE_URL = re.compile(
 @functools.lru_cache(maxsize=1024)
 def article_id(link: str) -> str | None:
     """The opaque article id in a news.google.com/rss/articles/<id> link."""
-    if GOOGLE_NEWS_HOST not in link.lower():  # as in is_google_news
+    if not _may_name_google_news(link):
         return None
     if (plain := _PLAIN_GOOGLE_URL.match(link)) is not None:
         path = plain.group(1) or ""

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +27,9 @@ class DirectoryStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self._inside = os.path.join(self.root, "")  # the root and a separator
-        self._folders: dict[str, tuple[str, int, int]] = {}
-        """Folders found inside the root: folder → (real path, device, inode)."""
+        self._folders: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        """Folders found inside the root through no link: folder → (path, device, inode) of
+        each component from the root down to the folder."""
 
     def _path(self, key: str) -> Path:
         if "\x00" in key:
@@ -51,28 +53,24 @@ class DirectoryStore:
 
     def _real_folder(self, folder: str, key: str) -> str:
         """The real path of `folder`, refused unless it is inside the root. realpath() takes an
-        lstat() of every component and Python's work for each (most of a small page's write):
-        a folder found inside before is known again by the directory it leads to (device and
-        inode, one stat()). A component swapped for a link since leads elsewhere and the
-        folder is checked in full again; the real path used stays the one checked."""
+        lstat() of every component from the file system's root and Python's work for each
+        (most of a small page's write): a folder found inside before, through no link, is known
+        again by an lstat() of each component from the content root down, each still no link
+        and still the same directory (device and inode). A moved folder keeps its inode, so
+        each component is checked, not only the last one: a folder moved out and a link to it
+        put in its place, at any level, is caught, and the folder checked in full again."""
         known = self._folders.get(folder)
-        if known is not None:
-            try:
-                found = os.stat(folder)
-            except OSError:
-                found = None
-            if found is not None and (found.st_dev, found.st_ino) == known[1:]:
-                return known[0]
+        if known is not None and all(_same_directory(*component) for component in known):
+            return folder
         real = os.path.realpath(folder)
         if not os.path.join(real, "").startswith(self._inside):
             raise StorageError(f"refusing a key outside the content directory: {key!r}")
-        try:
-            found = os.stat(real)
-        except OSError:  # not made yet: its first write makes it, the next one remembers it
-            return real
-        if len(self._folders) >= MAX_FOLDERS_KNOWN:
-            self._folders.clear()
-        self._folders[folder] = (real, found.st_dev, found.st_ino)
+        if real == folder:  # no link on the way: remembered (one through a link is not)
+            components = _components(str(self.root), folder)
+            if components is not None:
+                if len(self._folders) >= MAX_FOLDERS_KNOWN:
+                    self._folders.clear()
+                self._folders[folder] = components
         return real
 
     def _temp_file(self, path: str, body: bytes) -> str:
@@ -184,3 +182,31 @@ class DirectoryStore:
 def _unlink(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def _components(root: str, folder: str) -> tuple[tuple[str, int, int], ...] | None:
+    """(path, device, inode) of the root and each folder from it down to `folder`; None when
+    one of them is missing (not made yet: its first write makes it) or not a plain folder."""
+    paths = [root]
+    for part in os.path.relpath(folder, root).split(os.sep):
+        if part != os.curdir:
+            paths.append(os.path.join(paths[-1], part))
+    found = []
+    for path in paths:
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(status.st_mode):
+            return None
+        found.append((path, status.st_dev, status.st_ino))
+    return tuple(found)
+
+
+def _same_directory(path: str, device: int, inode: int) -> bool:
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    # A link's own lstat() is never a directory's: a component swapped for one fails here.
+    return stat.S_ISDIR(status.st_mode) and (status.st_dev, status.st_ino) == (device, inode)
