@@ -106,8 +106,13 @@ def sentences(text: str, limit: int | None = None) -> list[str]:
         match = _BOUNDARY.match(text, stop.end())
         if match is None:
             continue
-        before = text[start : match.start()]
-        if before.endswith(".") and _abbreviation(before):
+        # Indices, not a slice of the text so far: an abbreviation leaves `start` where it was,
+        # and a copy at every one would make a run of them quadratic.
+        if (
+            match.start() > start
+            and text[match.start() - 1] == "."
+            and _abbreviation(text, start, match.start())
+        ):
             continue
         end = match.end(1) if match.group(1) is not None else match.start()
         out.append(text[start:end].strip())
@@ -118,14 +123,14 @@ def sentences(text: str, limit: int | None = None) -> list[str]:
     return [*out, tail] if tail else out
 
 
-def _abbreviation(before: str) -> bool:
-    # The last word before the period: the run of word characters and periods (\w is what
-    # str.isalnum says, and "_") that ends there.
-    end = len(before) - 1
+def _abbreviation(text: str, start: int, stop: int) -> bool:
+    # The last word of text[start:stop] before its closing period: the run of word characters
+    # and periods (\w is what str.isalnum says, and "_") that ends there.
+    end = stop - 1
     begin = end
-    while begin > 0 and (before[begin - 1].isalnum() or before[begin - 1] in "_."):
+    while begin > start and (text[begin - 1].isalnum() or text[begin - 1] in "_."):
         begin -= 1
-    last_word = before[begin:end].lower()
+    last_word = text[begin:end].lower()
     return bool(last_word) and (
         len(last_word) == 1 or "." in last_word or last_word.isdigit() or last_word in ABBREVIATIONS
     )
