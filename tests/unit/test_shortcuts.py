@@ -18,7 +18,7 @@ from feedparser.util import FeedParserDict
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newswire import googlenews, identity, lede, markdown, normalize, slugs
+from newswire import googlenews, identity, lede, markdown, normalize, plainurl, slugs
 from newswire.googlenews import GOOGLE_NEWS_HOST
 from newswire.identity import TRACKING_PARAMETERS
 from newswire.merge import content_hash
@@ -55,9 +55,9 @@ def test_a_plain_absolute_url_is_checked_as_urlsplit_checks_it(url: str, base: s
 
 def test_the_url_shortcuts_are_taken_by_common_urls() -> None:
     for url in ("https://www.npr.org/world/story-1", "HTTP://a.example?x=1", "http://a.b#c"):
-        assert markdown._PLAIN_ABSOLUTE.match(url)
-        assert identity._PLAIN_STORY_URL.match(url)
-    assert googlenews._PLAIN_GOOGLE_URL.match("https://news.google.com/rss/articles/CBMi?oc=5")
+        assert plainurl.PREFIX.match(url)
+        assert plainurl.WHOLE.match(url)
+    assert plainurl.WHOLE.match("https://news.google.com/rss/articles/CBMi?oc=5")
 
 
 @settings(max_examples=1500)
@@ -65,7 +65,7 @@ def test_the_url_shortcuts_are_taken_by_common_urls() -> None:
 @example("http://a.b/x?b=2&a=1#frag?q")
 @example("http://.../x")
 def test_a_story_url_reads_a_plain_url_as_urlsplit_reads_it(url: str) -> None:
-    plain = identity._PLAIN_STORY_URL.match(url)
+    plain = plainurl.WHOLE.match(url)
     if plain is not None:
         assert identity._story_parts(url) == identity._split_story_parts(url)
 

@@ -10,6 +10,7 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from newswire import plainurl
 from newswire.models import RelatedLink
 from newswire.text import clean_line, feed_html
 
@@ -136,13 +137,6 @@ def _google_shaped_related(html: str) -> tuple[RelatedLink, ...] | None:
     return tuple(items)
 
 
-# A news.google.com URL whose path urlsplit would give unchanged (the path runs to the first "?"
-# or "#"; a tab or line break anywhere would be removed first): the common link, read without it.
-_PLAIN_GOOGLE_URL = re.compile(
-    r"[Hh][Tt][Tt][Pp][Ss]?://news\.google\.com(/[^?#\t\n\r]*)?(?:[?#][^\t\n\r]*)?\Z"
-)
-
-
 # An item's link and each related link are asked for their id when the item's own story is
 # left out of its list, and again when their publisher URL is decoded (their story key).
 @functools.lru_cache(maxsize=1024)
@@ -150,8 +144,10 @@ def article_id(link: str) -> str | None:
     """The opaque article id in a news.google.com/rss/articles/<id> link."""
     if not _may_name_google_news(link):
         return None
-    if (plain := _PLAIN_GOOGLE_URL.match(link)) is not None:
-        path = plain.group(1) or ""
+    if (plain := plainurl.WHOLE.match(link)) is not None:  # the common link, without urlsplit
+        if plain.group(1).lower() != GOOGLE_NEWS_HOST:
+            return None
+        path = plain.group(2) or ""
     else:
         parts = urlsplit(link)
         if parts.hostname != GOOGLE_NEWS_HOST:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from newswire import googlenews
+from newswire import googlenews, plainurl
 from newswire.models import Article
 
 TRACKING_PARAMETERS = frozenset({
@@ -44,15 +44,6 @@ GENERIC_HEADLINES = frozenset({
     "headlines", "breaking news", "latest news", "news", "the latest", "what we know",
     "today's headlines", "weather", "opinion", "letters", "editorial",
 })  # fmt: skip
-
-
-# An http(s) URL with a plain ASCII host (no port, no user info) that urlsplit would take as it
-# is (no tab or line break to remove): host, path (to the first "?" or "#") and query read
-# without it. Every other URL takes urlsplit's path (_split_story_parts).
-_PLAIN_STORY_URL = re.compile(
-    r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(/[^?#\t\n\r]*)?(?:\?([^#\t\n\r]*))?"
-    r"(?:#[^\t\n\r]*)?\Z"
-)
 
 
 # Each related link's key is asked for when the item's own story is left out of its list and
@@ -99,7 +90,7 @@ def _only_tracking(query: str) -> bool:
 def _story_parts(url: str) -> tuple[str, str, str] | None:
     """The netloc as a story URL writes it (host lower-cased, default port dropped), the path
     and the query of an http(s) URL with a host; None for any other URL."""
-    if (plain := _PLAIN_STORY_URL.match(url)) is not None:
+    if (plain := plainurl.WHOLE.match(url)) is not None:
         host = plain.group(1).lower().rstrip(".")
         return (host, plain.group(2) or "", plain.group(3) or "") if host else None
     return _split_story_parts(url)

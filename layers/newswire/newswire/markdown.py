@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from newswire import plainurl
 from newswire.text import clean_line, feed_html, html_to_text
 
 if TYPE_CHECKING:
@@ -49,14 +50,6 @@ _URL_REMOVED = re.compile("[\t\n\r]")
 MAX_URL_LENGTH = 4096
 
 
-# An http(s) URL whose host is plain ASCII letters, digits, dots and hyphens, ended by the path,
-# query, fragment or the URL's end: urlsplit reads its scheme as http(s) and its netloc as that
-# host (non-empty, so a hostname), raises nothing (no brackets, nothing non-ASCII in the
-# netloc), and it needs no resolution against a base. Most URLs are of this kind; anything else
-# (a port, user info, a bracketed host, an IDN, a relative URL) takes urlsplit's path.
-_PLAIN_ABSOLUTE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?:[/?#]|\Z)")
-
-
 def safe_url(url: str | None, base: str | None = None) -> str | None:
     """An absolute http(s) URL with a host, or None.
 
@@ -76,14 +69,17 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
 def _safe_as_written(url: str) -> bool:
     # A plain absolute URL with no control character or space anywhere (isprintable is false
     # for each but the space): _checked_url's trimming and removal leave it as it is.
-    return _PLAIN_ABSOLUTE.match(url) is not None and " " not in url and url.isprintable()
+    return plainurl.PREFIX.match(url) is not None and " " not in url and url.isprintable()
 
 
 def _checked_url(url: str, base: str | None) -> str | None:
     url = url.strip(_URL_TRIM)
     if "\t" in url or "\n" in url or "\r" in url:  # rare: the regex costs more than the checks
         url = _URL_REMOVED.sub("", url)
-    if _PLAIN_ABSOLUTE.match(url):  # the common case, decided without urlsplit (see there)
+    # A URL plainurl.PREFIX accepts is absolute http(s) with a hostname and needs no resolution
+    # against a base; anything else (a port, user info, a bracketed host, an IDN, a relative
+    # URL) takes urlsplit's path.
+    if plainurl.PREFIX.match(url):
         return url if len(url) <= MAX_URL_LENGTH else None
     return _split_checked_url(url, base)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newswire import googlenews
+from newswire import googlenews, plainurl
 from newswire.decide import content_hash
 from newswire.keywords import cap_term, cap_terms, extract_tags
 from newswire.language import article_language
@@ -173,16 +172,11 @@ def html_base(entry: Mapping[str, Any], link: str, *, content: bool) -> str | No
 
 
 def _host(url: str | None) -> str | None:
-    if url and (plain := _PLAIN_HOST.match(url)) is not None:
+    if url and (plain := plainurl.PREFIX.match(url)) is not None:
         host: str | None = plain.group(1).lower()
     else:
         host = urlsplit(url or "").hostname
     return host.removeprefix("www.") if host else None
-
-
-# An http(s) URL whose netloc is a plain host (see newswire.markdown._PLAIN_ABSOLUTE): its
-# hostname is the host lower-cased, read without urlsplit.
-_PLAIN_HOST = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]+)(?:[/?#]|\Z)")
 
 
 def _field(mapping: Mapping[str, Any], key: str) -> Any:
