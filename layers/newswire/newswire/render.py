@@ -23,23 +23,15 @@ FRONT_MATTER_KEYS = (
 
 
 # libyaml's emitter when PyYAML was built with it (the wheels are): same output, ~13x faster.
-_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Emitter: Any = getattr(getattr(yaml, "cyaml", None), "CEmitter", yaml.emitter.Emitter)
 
-
-class _FrontMatterDumper(_SafeDumper):  # type: ignore[valid-type,misc]
-    """SafeDumper that quotes every string another YAML reader could take for another type,
-    and double-quotes any string a plain or single-quoted scalar would change.
-
-    PyYAML resolves plain scalars by YAML 1.1 rules minus a few (`y`, `n`), so its own
-    quoting leaves `y`, `1e3`, `0o17` plain; Go's yaml.v2 (Hugo 0.111) and YAML 1.2 readers
-    read those as booleans and numbers. Feed text is cleaned upstream, but the renderer must
-    round-trip any string exactly: YAML folds line breaks (including NEL, U+2028, U+2029) and
-    trims whitespace in other styles, while double quotes can escape every character.
-
-    front_matter_yaml emits the same YAML without it (see _emit); this dumper, through
-    PyYAML's own representer and serializer, is what the tests compare that output to.
-    """
+# Every string is quoted that another YAML reader could take for another type, and
+# double-quoted where a plain or single-quoted scalar would change it (_string_style).
+# PyYAML resolves plain scalars by YAML 1.1 rules minus a few (`y`, `n`), so its own quoting
+# leaves `y`, `1e3`, `0o17` plain; Go's yaml.v2 (Hugo 0.111) and YAML 1.2 readers read those
+# as booleans and numbers. Feed text is cleaned upstream, but the renderer must round-trip any
+# string exactly: YAML folds line breaks (including NEL, U+2028, U+2029) and trims whitespace
+# in other styles, while double quotes can escape every character.
 
 
 # Plain scalars that some YAML 1.1 or 1.2 reader resolves to a non-string: booleans in every
@@ -83,12 +75,6 @@ def _string_style(value: str) -> str | None:
     return None
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_string_style(value))
-
-
-_FrontMatterDumper.add_representer(str, _represent_str)
-
 _BOOL = "tag:yaml.org,2002:bool"
 # _string_style quotes every string that any resolver reads as another type, PyYAML's own
 # implicit resolvers included (a superset of them: tests/unit/test_render.py checks it), so
@@ -117,12 +103,12 @@ _KEYS = {key: _string_event(key) for key in (*FRONT_MATTER_KEYS, "url")}
 
 
 def _emit(value: object, emit: Callable[[yaml.Event], None]) -> None:
-    """Emit the events _FrontMatterDumper's representer and serializer would make of a
-    front-matter value (str, bool, and lists and mappings of them; block style, no anchors:
-    every list and mapping of front_matter is its own object). PyYAML's representer and
-    serializer walk the values in Python, asking the resolver twice about every scalar, at
-    about two thirds of the render's cost; the bytes are the same (tests/unit/test_render.py
-    compares them)."""
+    """Emit the events PyYAML's representer and serializer would make of a front-matter
+    value, strings styled by _string_style (str, bool, and lists and mappings of them; block
+    style, no anchors: every list and mapping of front_matter is its own object). PyYAML's
+    representer and serializer walk the values in Python, asking the resolver twice about
+    every scalar, at about two thirds of the render's cost; the bytes are the same
+    (tests/unit/test_render.py compares them with a dumper styling strings the same way)."""
     if isinstance(value, str):
         emit(_string_event(value))
     elif isinstance(value, bool):
