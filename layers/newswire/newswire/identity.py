@@ -67,7 +67,7 @@ def story_url(url: str | None) -> str | None:
     query = sorted(
         (name, value)
         for name, value in parse_qsl(query_text, keep_blank_values=True)
-        if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS
+        if not _tracking(name.lower())
     )
     # https and http of one page are one page; the scheme is left out of the key.
     return urlunsplit(("", netloc, path, urlencode(query), "")).removeprefix("//")
@@ -82,9 +82,14 @@ def _only_tracking(query: str) -> bool:
             continue
         if "%" in name or "+" in name or not name:
             return False
-        if not name.startswith("utm_") and name not in TRACKING_PARAMETERS:
+        if not _tracking(name):
             return False
     return True
+
+
+def _tracking(name: str) -> bool:
+    """Whether a lower-cased query parameter name is one a story key drops."""
+    return name.startswith("utm_") or name in TRACKING_PARAMETERS
 
 
 def _story_parts(url: str) -> tuple[str, str, str] | None:
